@@ -1,0 +1,47 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../src/config';
+import type { Orm } from '../src/db/orm';
+import type { Logger } from '../src/logger';
+import type { SecretBox } from '../src/domain/crypto';
+import type { Dispatcher } from '../src/domain/dispatcher';
+import type { EndpointLifecycle } from '../src/domain/endpoint-lifecycle';
+import type { DeliveryStatus } from '../workflows/definitions';
+import { makeAttempt } from './attempt';
+import type { ActivityDeps } from './deps';
+import type { SafeHttpClient } from './http-client';
+import { makeOperationalSender } from './operational';
+
+export type { AttemptInput, AttemptResult } from './attempt';
+
+/** The worker's activities, built from their dependencies (the Temporal samples' factory pattern). */
+export function createActivities(deps: {
+  orm: Orm;
+  http: SafeHttpClient;
+  config: Config;
+  box: SecretBox;
+  temporal: Client;
+  dispatcher: Dispatcher;
+  lifecycle: EndpointLifecycle;
+  log: Logger;
+}) {
+  async function settle(msgId: string, endpointId: string, status: DeliveryStatus): Promise<void> {
+    await deps.orm.em
+      .getConnection()
+      .execute(
+        `update deliveries set state = ?, next_attempt_at = null, updated_at = now()
+          where msg_id = ? and endpoint_id = ? and state in ('pending', 'sending')`,
+        [status, msgId, endpointId],
+      );
+  }
+  const full: ActivityDeps = { ...deps, settle };
+  return {
+    attempt: makeAttempt(full),
+    async settleDelivery(input: { msgId: string; endpointId: string; status: DeliveryStatus }): Promise<void> {
+      await settle(input.msgId, input.endpointId, input.status);
+    },
+    async reconcileDeliveries(): Promise<number> {
+      return deps.dispatcher.reconcile();
+    },
+    sendOperationalEvent: makeOperationalSender(full),
+  };
+}

@@ -1,0 +1,43 @@
+import express, { type Express } from 'express';
+import type { ApiDeps } from './context';
+import { authenticate } from './middleware/auth';
+import { errorHandler } from './middleware/errors';
+import { notFound } from './http-errors';
+import { healthRouter } from './routes/health';
+import { applicationsRouter } from './routes/applications';
+import { eventTypesRouter } from './routes/event-types';
+import { endpointsRouter } from './routes/endpoints';
+import { messagesRouter } from './routes/messages';
+import { attemptsRouter } from './routes/attempts';
+import { authRouter } from './routes/auth';
+import { backgroundTasksRouter } from './routes/background-tasks';
+
+/** The HTTP API: Svix-compatible v1 under /api/v1, plus Hookflow's extensions. */
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use((_req, res, next) => {
+    res.set('x-content-type-options', 'nosniff');
+    next();
+  });
+  app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+
+  app.use('/api/v1', healthRouter(deps));
+  const v1 = express.Router();
+  v1.use(authenticate(deps.tokens));
+  v1.use(applicationsRouter(deps));
+  v1.use(eventTypesRouter(deps));
+  v1.use(endpointsRouter(deps));
+  v1.use(messagesRouter(deps));
+  v1.use(attemptsRouter(deps));
+  v1.use(authRouter(deps));
+  v1.use(backgroundTasksRouter(deps));
+  app.use('/api/v1', v1);
+
+  app.use(() => {
+    throw notFound('Route');
+  });
+  app.use(errorHandler(deps.log));
+  return app;
+}

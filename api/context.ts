@@ -1,0 +1,18 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../src/config';
+import type { Orm } from '../src/db/orm';
+import type { Logger } from '../src/logger';
+import type { SecretBox } from '../src/domain/crypto';
+import type { Tokens } from '../src/domain/tokens';
+import type { Dispatcher } from '../src/domain/dispatcher';
+
+/** What the API's routers are built from; tests hand in their own. */
+export interface ApiDeps {
+  config: Config & { HOOKFLOW_ADMIN_TOKEN: string; HOOKFLOW_SECRET_KEY: string };
+  orm: Orm;
+  temporal: Client;
+  tokens: Tokens;
+  box: SecretBox;
+  log: Logger;
+  dispatcher: Dispatcher;
+}

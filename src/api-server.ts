@@ -1,0 +1,33 @@
+import http from 'node:http';
+import { createApp } from '../api/app';
+import type { ReadyConfig } from './config';
+import type { Services } from './services';
+
+export interface RunningApi {
+  server: http.Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(services: Services, port: number = services.config.PORT, host = services.config.HOST): Promise<RunningApi> {
+  const app = createApp({ ...services, config: services.config as ReadyConfig });
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`Port ${port} (API) is already in use: set PORT to another port`) : err),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as { port: number }).port;
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return {
+    server,
+    url: `http://${shown}:${actual}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      }),
+  };
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError, loadConfig, requireReady } from './config';
+import { BinaryNotFound } from './temporal/cli-resolver';
+
+/** `hookflow` — the launcher for development and the production processes. */
+const program = new Command('hookflow').description('Webhook sending service on Temporal and PostgreSQL');
+
+function fail(err: unknown): never {
+  const known = err instanceof ConfigError || err instanceof BinaryNotFound;
+  process.stderr.write(`hookflow: ${known ? err.message : ((err as Error).message ?? String(err))}\n`);
+  if (!known && process.env.LOG_LEVEL === 'debug') console.error(err);
+  process.exit(1);
+}
+
+const production = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'HOOKFLOW_ADMIN_TOKEN', 'HOOKFLOW_SECRET_KEY'] as const;
+
+function onSignals(stop: () => Promise<void>) {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
+
+program
+  .command('dev')
+  .description('run the whole stack on embedded defaults (what `npm start` runs)')
+  .action(async () => {
+    const { runDev } = await import('./launcher');
+    await runDev();
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and register Temporal search attributes')
+  .option('--skip-temporal', 'only migrate the database')
+  .action(async (opts: { skipTemporal?: boolean }) => {
+    const config = requireReady(loadConfig(), opts.skipTemporal ? ['DATABASE_URL'] : ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+    const { openOrm, migrate } = await import('./db/orm');
+    const orm = await openOrm(config.DATABASE_URL);
+    const applied = await migrate(orm);
+    await orm.close();
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+    if (!opts.skipTemporal) {
+      const { connectClient } = await import('./temporal/connection');
+      const { registerSearchAttributes } = await import('./temporal/search-attributes');
+      const client = await connectClient(config);
+      const added = await registerSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+      console.log(added.length ? `registered search attributes: ${added.join(', ')}` : 'search attributes are registered');
+      await client.connection.close();
+    }
+  });
+
+program
+  .command('api')
+  .description('run the HTTP API (production)')
+  .action(async () => {
+    const config = requireReady(loadConfig(), [...production]);
+    const { buildServices } = await import('./services');
+    const { startApi } = await import('./api-server');
+    const services = await buildServices(config);
+    const api = await startApi(services);
+    services.log.info({ url: api.url }, 'api listening');
+    onSignals(async () => {
+      await api.close();
+      await services.close();
+    });
+  });
+
+program
+  .command('worker')
+  .description('run the Temporal worker (production)')
+  .action(async () => {
+    const config = requireReady(loadConfig(), [...production]);
+    const { buildServices } = await import('./services');
+    const { startWorker, ensureReconcilerSchedule } = await import('./worker');
+    const services = await buildServices(config);
+    await ensureReconcilerSchedule(services);
+    const worker = await startWorker(services);
+    services.log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
+    onSignals(async () => {
+      await worker.shutdown();
+      await services.close();
+    });
+    await worker.run;
+  });
+
+program.parseAsync(process.argv).catch(fail);

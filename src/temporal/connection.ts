@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Config } from '../config';
+
+/** TEMPORAL_TLS_CERT/KEY may be PEM text or a path to a PEM file. */
+function pem(value: string): Buffer {
+  return Buffer.from(value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8'));
+}
+
+function connectionOptions(config: Config) {
+  const mtls =
+    config.TEMPORAL_TLS_CERT && config.TEMPORAL_TLS_KEY
+      ? { clientCertPair: { crt: pem(config.TEMPORAL_TLS_CERT), key: pem(config.TEMPORAL_TLS_KEY) } }
+      : undefined;
+  const tls = mtls ?? (config.TEMPORAL_API_KEY ? true : undefined);
+  return {
+    address: config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    tls,
+    apiKey: config.TEMPORAL_API_KEY,
+  };
+}
+
+export async function connectClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10s' });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}
+
+/** A client whose connection is made lazily: the API starts and accepts messages while Temporal is down. */
+export function lazyClient(config: Config): Client {
+  const connection = Connection.lazy({ ...connectionOptions(config) });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}
+
+export async function connectWorker(config: Config): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(config));
+}

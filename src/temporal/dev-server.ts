@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { searchAttributeCliTypes } from '../../workflows/definitions';
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  binary: string;
+  dbFile?: string;
+  port: number;
+  uiPort?: number | null;
+  namespace?: string;
+  extraArgs?: string[];
+}
+
+export async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`Temporal dev server exited (${child.exitCode}): ${stderr().slice(-500)}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.once('connect', () => (sock.destroy(), resolve(true)));
+      sock.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`Temporal dev server did not open port ${port} within ${timeoutMs / 1000}s`);
+}
+
+/** `temporal server start-dev` with a file database and Hookflow's search attributes registered. */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  if (!(await portIsFree(opts.port))) throw new Error(`Port ${opts.port} (Temporal) is already in use`);
+  if (opts.uiPort && !(await portIsFree(opts.uiPort))) throw new Error(`Port ${opts.uiPort} (Temporal Web UI) is already in use`);
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'error'];
+  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-disable-news-fetch');
+  else args.push('--headless');
+  if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  for (const [name, type] of Object.entries(searchAttributeCliTypes)) args.push('--search-attribute', `${name}=${type}`);
+  // Faster visibility for tests and small installs; WAL keeps SQLite writes cheap.
+  args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+  args.push(...(opts.extraArgs ?? []));
+
+  const child = spawn(opts.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-4000);
+  });
+  await waitForPort(opts.port, child, 60_000, () => err);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode) return resolve();
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => (clearTimeout(kill), resolve()));
+      child.kill('SIGTERM');
+    });
+  return {
+    address: `127.0.0.1:${opts.port}`,
+    uiUrl: opts.uiPort ? `http://localhost:${opts.uiPort}` : null,
+    process: child,
+    stop,
+  };
+}

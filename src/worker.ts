@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { SafeHttpClient } from '../activities/http-client';
+import type { Services } from './services';
+import { connectWorker } from './temporal/connection';
+
+export const RECONCILER_SCHEDULE_ID = 'hookflow-reconciler';
+
+export function workflowsPath(): string {
+  return require.resolve(path.join(__dirname, '..', 'workflows'));
+}
+
+/** Bundled once per process (or once per test run, and handed in). */
+export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never });
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  http: SafeHttpClient;
+  run: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** The reconciler runs as a Temporal Schedule, created once (a second create is a no-op). */
+export async function ensureReconcilerSchedule(services: Services): Promise<void> {
+  const { temporal, config } = services;
+  try {
+    await temporal.schedule.create({
+      scheduleId: RECONCILER_SCHEDULE_ID,
+      spec: { intervals: [{ every: `${config.HOOKFLOW_RECONCILE_SECONDS}s` }] },
+      action: { type: 'startWorkflow', workflowType: 'Reconcile', taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: 'hookflow-reconcile' },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+}
+
+export async function startWorker(
+  services: Services,
+  opts: { bundle?: WorkflowBundleWithSourceMap | { codePath: string }; taskQueue?: string } = {},
+): Promise<RunningWorker> {
+  const { config } = services;
+  const connection = await connectWorker(config);
+  const http = new SafeHttpClient({ timeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS, allowedCidrs: config.HOOKFLOW_ALLOWED_CIDRS });
+  const activities = createActivities({ ...services, http });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: opts.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    workflowBundle: opts.bundle ?? (await bundleWorkflows()),
+    activities,
+    maxConcurrentActivityTaskExecutions: config.HOOKFLOW_WORKER_CONCURRENCY,
+    maxConcurrentWorkflowTaskExecutions: 40,
+    maxCachedWorkflows: 2000,
+    // In-flight attempts get this long to finish on shutdown before they are cancelled.
+    shutdownGraceTime: '20s',
+  });
+  const run = worker.run();
+  return {
+    worker,
+    connection,
+    http,
+    run,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await run.catch(() => undefined);
+      await http.close();
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { DeliverMessage } from './deliver-message';
+export { Reconcile } from './reconcile';
+export { DeliverOperationalEvent } from './operational';
