@@ -11,6 +11,9 @@ import { messagesRouter } from './routes/messages';
 import { attemptsRouter } from './routes/attempts';
 import { authRouter } from './routes/auth';
 import { backgroundTasksRouter } from './routes/background-tasks';
+import { replayRouter } from './routes/replay';
+import { docsRouter } from './openapi/document';
+import { portalRouter } from './portal';
 
 /** The HTTP API: Svix-compatible v1 under /api/v1, plus Hookflow's extensions. */
 export function createApp(deps: ApiDeps): Express {
@@ -24,6 +27,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
 
   app.use('/api/v1', healthRouter(deps));
+  app.use(docsRouter(deps));
+  app.use(portalRouter(deps));
   const v1 = express.Router();
   v1.use(authenticate(deps.tokens));
   v1.use(applicationsRouter(deps));
@@ -33,6 +38,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(attemptsRouter(deps));
   v1.use(authRouter(deps));
   v1.use(backgroundTasksRouter(deps));
+  v1.use(replayRouter(deps));
   app.use('/api/v1', v1);
 
   app.use(() => {

@@ -9,7 +9,7 @@ import type { ApiDeps } from '../context';
 import { conflict, notFound } from '../http-errors';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp } from '../resolve';
-import { parse } from '../validate';
+import { defineRoute } from '../route';
 import { appIn } from './applications-schema';
 import { principalOf } from '../middleware/auth';
 
@@ -52,7 +52,6 @@ const listQuery = paginationQuery.extend({
   tag: z.string().max(128).optional(),
 });
 
-const createQuery = z.object({ with_content: z.enum(['true', 'false']).default('true') }).passthrough();
 
 export function messageOut(m: Message, withContent = true) {
   return {
@@ -82,109 +81,191 @@ function isUniqueViolation(err: unknown): boolean {
  * Messages. A message is accepted once it and its deliveries are committed in PostgreSQL;
  * workflows are started after the 202 by the dispatcher, or later by the reconciler.
  */
+const appParams = z.object({ app: z.string().min(1).max(256) });
+const msgParams = appParams.extend({ msg: z.string().min(1).max(256) });
+const withContent = z.object({ with_content: z.enum(['true', 'false']).default('true') });
+
+export const messageOutSchema = z.object({
+  id: z.string(),
+  eventType: z.string(),
+  eventId: z.string().nullable(),
+  channels: z.array(z.string()).nullable(),
+  tags: z.array(z.string()).nullable(),
+  payload: z.record(z.string(), z.unknown()),
+  timestamp: z.string(),
+});
+const listOut = z.object({ data: z.array(messageOutSchema), iterator: z.string().nullable(), prevIterator: z.string().nullable(), done: z.boolean() });
+
+/**
+ * Messages. A message is accepted once it and its deliveries are committed in PostgreSQL;
+ * workflows are started after the 202 by the dispatcher, or later by the reconciler.
+ */
 export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
   const router = Router();
 
-  router.post('/app/:app/msg', async (req, res) => {
-    const body = parse(messageIn, req.body, 'body');
-    const query = parse(createQuery, req.query, 'query');
-    const em = orm.em.fork();
-    let app: Application;
-    try {
-      app = await findApp(em, req, req.params.app);
-    } catch (err) {
-      // `application` in the body creates the application on the fly (admin only).
-      if (!body.application || principalOf(req).kind !== 'admin') throw err;
-      app = await createAppOnTheFly(em, req.params.app, body.application);
-    }
+  defineRoute(
+    router,
+    {
+      method: 'post',
+      path: '/app/:app/msg',
+      operationId: 'v1.message.create',
+      summary: 'Create a message and deliver it to every subscribed endpoint',
+      tag: 'Message',
+      params: appParams,
+      query: withContent,
+      body: messageIn,
+      idempotent: true,
+      responses: {
+        202: { description: 'Accepted: stored, delivery under way', schema: messageOutSchema },
+        409: { description: 'A message with this eventId exists' },
+        413: { description: 'Body larger than 1 MB' },
+      },
+    },
+    async ({ req, params, query, body }) => {
+      const em = orm.em.fork();
+      let app: Application;
+      try {
+        app = await findApp(em, req, params.app);
+      } catch (err) {
+        // `application` in the body creates the application on the fly (admin only).
+        if (!body.application || principalOf(req).kind !== 'admin') throw err;
+        app = await createAppOnTheFly(em, params.app, body.application);
+      }
+      const msg = newMessage(app, body, config.HOOKFLOW_RETENTION_DAYS);
+      const refs = await storeMessage(em, app, msg);
+      dispatcher.enqueue(refs);
+      return { status: 202, body: messageOut(msg, query.with_content === 'true') };
+    },
+  );
 
-    const now = new Date();
-    const retentionHours = body.payloadRetentionHours ?? (body.payloadRetentionPeriod ?? app.retentionDays ?? config.HOOKFLOW_RETENTION_DAYS) * 24;
-    const msg: Message = {
-      id: newId('msg', now.getTime()),
-      appId: app.id,
-      eventType: body.eventType,
-      eventId: body.eventId ?? null,
-      channels: body.channels ?? null,
-      tags: body.tags ?? null,
-      payload: body.payload,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + retentionHours * 3600_000),
-    };
-    let refs: DeliveryRef[] = [];
-    try {
-      await em.transactional(async (tx) => {
-        const conn = tx.getConnection();
-        const ctx = tx.getTransactionContext();
-        await conn.execute(
-          `insert into messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
-           values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)`,
-          [msg.id, msg.appId, msg.eventType, msg.eventId, msg.channels, msg.tags, JSON.stringify(msg.payload), now, msg.expiresAt],
-          'run',
-          ctx,
+  defineRoute(
+    router,
+    {
+      method: 'get',
+      path: '/app/:app/msg',
+      operationId: 'v1.message.list',
+      summary: 'List messages, newest first',
+      tag: 'Message',
+      params: appParams,
+      query: listQuery,
+      responses: { 200: { description: 'A page of messages', schema: listOut } },
+    },
+    async ({ req, params, query: q }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      const ks = keyset(q, 'descending');
+      const where: string[] = ['app_id = ?'];
+      const args: unknown[] = [app.id];
+      if (ks.after) (where.push(`id ${ks.op} ?`), args.push(ks.after));
+      if (q.event_types?.length) (where.push('event_type = any(?)'), args.push(q.event_types));
+      if (q.channel) (where.push('? = any(channels)'), args.push(q.channel));
+      if (q.tag) (where.push('? = any(tags)'), args.push(q.tag));
+      if (q.after) (where.push('id > ?'), args.push(idAt('msg', new Date(q.after))));
+      if (q.before) (where.push('id < ?'), args.push(idAt('msg', new Date(q.before))));
+      const content = q.with_content === 'true';
+      const rows: Array<Record<string, unknown>> = await em
+        .getConnection()
+        .execute(
+          `select id, app_id, event_type, event_id, channels, tags, ${content ? 'payload' : 'null as payload'}, created_at, expires_at
+             from messages where ${where.join(' and ')} order by id ${ks.dir} limit ?`,
+          [...args, ks.fetch],
         );
-        if (!app.webhooksEnabled) return; // stored only: replay-missing sends it later
-        const endpoints: Array<{ id: string; disabled: boolean; event_types: string[] | null; channels: string[] | null }> =
-          await conn.execute('select id, disabled, event_types, channels from endpoints where app_id = ?', [app.id], 'all', ctx);
-        refs = endpoints
-          .filter((e) => endpointMatches({ disabled: e.disabled, eventTypes: e.event_types, channels: e.channels }, msg.eventType, msg.channels))
-          .map((e) => ({ msgId: msg.id, endpointId: e.id, appId: app.id, eventType: msg.eventType }));
-        if (refs.length === 0) return;
-        const values = refs.map(() => `(?, ?, ?, ?, 'pending', ?)`).join(', ');
-        await conn.execute(
-          `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, created_at) values ${values}`,
-          refs.flatMap((r) => [r.msgId, r.endpointId, r.appId, r.eventType, now]),
-          'run',
-          ctx,
-        );
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict(`A message with eventId "${msg.eventId}" already exists in this application`);
-      throw err;
-    }
-    dispatcher.enqueue(refs);
-    res.status(202).json(messageOut(msg, query.with_content === 'true'));
-  });
+      return { status: 200, body: page(rows, ks, q.limit, (r) => r.id as string, (r) => messageOut(rowToMessage(r), content)) };
+    },
+  );
 
-  router.get('/app/:app/msg', async (req, res) => {
-    const q = parse(listQuery, req.query, 'query');
-    const em = orm.em.fork();
-    const app = await findApp(em, req, req.params.app);
-    const ks = keyset(q, 'descending');
-    const where: string[] = ['app_id = ?'];
-    const params: unknown[] = [app.id];
-    if (ks.after) (where.push(`id ${ks.op} ?`), params.push(ks.after));
-    if (q.event_types?.length) (where.push('event_type = any(?)'), params.push(q.event_types));
-    if (q.channel) (where.push('? = any(channels)'), params.push(q.channel));
-    if (q.tag) (where.push('? = any(tags)'), params.push(q.tag));
-    if (q.after) (where.push('id > ?'), params.push(idAt('msg', new Date(q.after))));
-    if (q.before) (where.push('id < ?'), params.push(idAt('msg', new Date(q.before))));
-    const rows: Array<Record<string, unknown>> = await em
-      .getConnection()
-      .execute(
-        `select id, app_id, event_type, event_id, channels, tags, ${q.with_content === 'true' ? 'payload' : 'null as payload'}, created_at, expires_at
-           from messages where ${where.join(' and ')} order by id ${ks.dir} limit ?`,
-        [...params, ks.fetch],
-      );
-    res.json(page(rows, ks, q.limit, (r) => r.id as string, (r) => messageOut(rowToMessage(r), q.with_content === 'true')));
-  });
+  defineRoute(
+    router,
+    {
+      method: 'get',
+      path: '/app/:app/msg/:msg',
+      operationId: 'v1.message.get',
+      summary: 'Get a message by id or eventId',
+      tag: 'Message',
+      params: msgParams,
+      query: withContent,
+      responses: { 200: { description: 'The message', schema: messageOutSchema }, 404: { description: 'Not found' } },
+    },
+    async ({ req, params, query }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      return { status: 200, body: messageOut(await findMessage(em, app, params.msg), query.with_content === 'true') };
+    },
+  );
 
-  router.get('/app/:app/msg/:msg', async (req, res) => {
-    const q = parse(z.object({ with_content: z.enum(['true', 'false']).default('true') }).passthrough(), req.query, 'query');
-    const em = orm.em.fork();
-    const app = await findApp(em, req, req.params.app);
-    res.json(messageOut(await findMessage(em, app, req.params.msg), q.with_content === 'true'));
-  });
-
-  router.delete('/app/:app/msg/:msg/content', async (req, res) => {
-    const em = orm.em.fork();
-    const app = await findApp(em, req, req.params.app);
-    const msg = await findMessage(em, app, req.params.msg);
-    await em.getConnection().execute('update messages set payload = null where id = ?', [msg.id]);
-    res.status(204).end();
-  });
+  defineRoute(
+    router,
+    {
+      method: 'delete',
+      path: '/app/:app/msg/:msg/content',
+      operationId: 'v1.message.expunge-content',
+      summary: "Delete a message's payload; its attempts keep their metadata",
+      tag: 'Message',
+      params: msgParams,
+      responses: { 204: { description: 'Payload deleted' } },
+    },
+    async ({ req, params }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      const msg = await findMessage(em, app, params.msg);
+      await em.getConnection().execute('update messages set payload = null where id = ?', [msg.id]);
+      return { status: 204 };
+    },
+  );
 
   return router;
+}
+
+function newMessage(app: Application, body: z.infer<typeof messageIn>, defaultRetentionDays: number): Message {
+  const now = new Date();
+  const hours = body.payloadRetentionHours ?? (body.payloadRetentionPeriod ?? app.retentionDays ?? defaultRetentionDays) * 24;
+  return {
+    id: newId('msg', now.getTime()),
+    appId: app.id,
+    eventType: body.eventType,
+    eventId: body.eventId ?? null,
+    channels: body.channels ?? null,
+    tags: body.tags ?? null,
+    payload: body.payload,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + hours * 3600_000),
+  };
+}
+
+/** Stores the message and its routed deliveries in one transaction; returns what to dispatch. */
+export async function storeMessage(em: EntityManager, app: Application, msg: Message): Promise<DeliveryRef[]> {
+  let refs: DeliveryRef[] = [];
+  try {
+    await em.transactional(async (tx) => {
+      const conn = tx.getConnection();
+      const ctx = tx.getTransactionContext();
+      await conn.execute(
+        `insert into messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
+         values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)`,
+        [msg.id, msg.appId, msg.eventType, msg.eventId, msg.channels, msg.tags, JSON.stringify(msg.payload), msg.createdAt, msg.expiresAt],
+        'run',
+        ctx,
+      );
+      if (!app.webhooksEnabled) return; // stored only: replay-missing sends it later
+      const endpoints: Array<{ id: string; disabled: boolean; event_types: string[] | null; channels: string[] | null }> =
+        await conn.execute('select id, disabled, event_types, channels from endpoints where app_id = ?', [app.id], 'all', ctx);
+      refs = endpoints
+        .filter((e) => endpointMatches({ disabled: e.disabled, eventTypes: e.event_types, channels: e.channels }, msg.eventType, msg.channels))
+        .map((e) => ({ msgId: msg.id, endpointId: e.id, appId: app.id, eventType: msg.eventType }));
+      if (refs.length === 0) return;
+      const values = refs.map(() => `(?, ?, ?, ?, 'pending', ?)`).join(', ');
+      await conn.execute(
+        `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, created_at) values ${values}`,
+        refs.flatMap((r) => [r.msgId, r.endpointId, r.appId, r.eventType, msg.createdAt]),
+        'run',
+        ctx,
+      );
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`A message with eventId "${msg.eventId}" already exists in this application`);
+    throw err;
+  }
+  return refs;
 }
 
 export function rowToMessage(r: Record<string, unknown>): Message {

@@ -1,0 +1,85 @@
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { registry } from './openapi/registry';
+import { parse } from './validate';
+import { requireAdmin } from './middleware/auth';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface RouteSpec<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
+  method: Method;
+  /** Express path relative to /api/v1, e.g. `/app/:app/msg`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Status → description and optional response schema. */
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** `admin`: app tokens get 403; `any` (default): admin or an app token (scoped by findApp). */
+  access?: 'admin' | 'any';
+  /** Accepts the `idempotency-key` header (POST routes). */
+  idempotent?: boolean;
+}
+
+export interface RouteContext<P, Q, B> {
+  req: Request;
+  res: Response;
+  params: P;
+  query: Q;
+  body: B;
+}
+
+export type RouteResult = { status: number; body?: unknown; headers?: Record<string, string> } | void;
+
+const openApiPath = (p: string) => `/api/v1${p.replace(/:([A-Za-z_]+)/g, '{$1}')}`;
+
+/**
+ * One route: its validation (params, query, body with zod; a failure is a 422 saying
+ * where) and its OpenAPI entry come from the same schemas. The handler returns
+ * `{status, body}` or writes the response itself.
+ */
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  router: Router,
+  spec: RouteSpec<P, Q, B>,
+  handler: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<RouteResult>,
+): void {
+  registry.registerPath({
+    method: spec.method,
+    path: openApiPath(spec.path),
+    operationId: spec.operationId,
+    summary: spec.summary,
+    tags: [spec.tag],
+    security: [{ HTTPBearer: [] }],
+    request: {
+      params: spec.params as never,
+      query: spec.query as never,
+      body: spec.body ? { content: { 'application/json': { schema: spec.body } }, required: true } : undefined,
+      headers: spec.idempotent ? z.object({ 'idempotency-key': z.string().max(256).optional() }) : undefined,
+    },
+    responses: Object.fromEntries(
+      Object.entries(spec.responses).map(([status, r]) => [
+        status,
+        { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}) },
+      ]),
+    ),
+  });
+
+  router[spec.method](spec.path, async (req: Request, res: Response) => {
+    if (spec.access === 'admin') requireAdmin(req);
+    const params = spec.params ? parse(spec.params, req.params, 'path') : req.params;
+    const query = spec.query ? parse(spec.query, req.query, 'query') : req.query;
+    const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : req.body;
+    const result = await handler({ req, res, params, query, body } as RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>);
+    if (res.headersSent || !result) return;
+    if (result.headers) res.set(result.headers);
+    if (result.body === undefined) res.status(result.status).end();
+    else res.status(result.status).json(result.body);
+  });
+}
