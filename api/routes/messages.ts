@@ -157,7 +157,7 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
       const where: string[] = ['app_id = ?'];
       const args: unknown[] = [app.id];
       if (ks.after) (where.push(`id ${ks.op} ?`), args.push(ks.after));
-      if (q.event_types?.length) (where.push('event_type = any(?)'), args.push(q.event_types));
+      if (q.event_types?.length) (where.push('event_type = any(?::text[])'), args.push(textArray(q.event_types)));
       if (q.channel) (where.push('? = any(channels)'), args.push(q.channel));
       if (q.tag) (where.push('? = any(tags)'), args.push(q.tag));
       if (q.after) (where.push('id > ?'), args.push(idAt('msg', new Date(q.after))));
@@ -241,8 +241,8 @@ export async function storeMessage(em: EntityManager, app: Application, msg: Mes
       const ctx = tx.getTransactionContext();
       await conn.execute(
         `insert into messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
-         values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)`,
-        [msg.id, msg.appId, msg.eventType, msg.eventId, msg.channels, msg.tags, JSON.stringify(msg.payload), msg.createdAt, msg.expiresAt],
+         values (?, ?, ?, ?, ?::text[], ?::text[], ?::jsonb, ?, ?)`,
+        [msg.id, msg.appId, msg.eventType, msg.eventId, textArray(msg.channels), textArray(msg.tags), JSON.stringify(msg.payload), msg.createdAt, msg.expiresAt],
         'run',
         ctx,
       );

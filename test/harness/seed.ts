@@ -1,4 +1,5 @@
 import { newId } from '../../src/ids';
+import { textArray } from '../../src/db/sql';
 import { generateSecret } from '../../src/domain/signing';
 import type { Services } from '../../src/services';
 
@@ -22,13 +23,13 @@ export async function seedEndpoint(
     .getConnection()
     .execute(
       `insert into endpoints (id, app_id, url, event_types, channels, disabled, secret_enc, method, throttle_rate, payload_template)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       values (?, ?, ?, ?::text[], ?::text[], ?, ?, ?, ?, ?)`,
       [
         id,
         appId,
         fields.url,
-        fields.eventTypes ?? null,
-        fields.channels ?? null,
+        textArray(fields.eventTypes),
+        textArray(fields.channels),
         fields.disabled ?? false,
         services.box.seal(secret),
         fields.method ?? 'POST',
