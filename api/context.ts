@@ -5,6 +5,8 @@ import type { Logger } from '../src/logger';
 import type { SecretBox } from '../src/domain/crypto';
 import type { Tokens } from '../src/domain/tokens';
 import type { Dispatcher } from '../src/domain/dispatcher';
+import type { EndpointLifecycle } from '../src/domain/endpoint-lifecycle';
+import type { OperationalWebhooks } from '../src/domain/operational-webhooks';
 
 /** What the API's routers are built from; tests hand in their own. */
 export interface ApiDeps {
@@ -15,4 +17,6 @@ export interface ApiDeps {
   box: SecretBox;
   log: Logger;
   dispatcher: Dispatcher;
+  lifecycle: EndpointLifecycle;
+  operational: OperationalWebhooks;
 }

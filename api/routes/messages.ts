@@ -216,7 +216,7 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
   return router;
 }
 
-function newMessage(app: Application, body: z.infer<typeof messageIn>, defaultRetentionDays: number): Message {
+export function newMessage(app: Application, body: z.infer<typeof messageIn>, defaultRetentionDays: number): Message {
   const now = new Date();
   const hours = body.payloadRetentionHours ?? (body.payloadRetentionPeriod ?? app.retentionDays ?? defaultRetentionDays) * 24;
   return {
@@ -232,8 +232,11 @@ function newMessage(app: Application, body: z.infer<typeof messageIn>, defaultRe
   };
 }
 
-/** Stores the message and its routed deliveries in one transaction; returns what to dispatch. */
-export async function storeMessage(em: EntityManager, app: Application, msg: Message): Promise<DeliveryRef[]> {
+/**
+ * Stores the message and its routed deliveries in one transaction; returns what to dispatch.
+ * `onlyTo` (send-example) skips routing and the app switch: one delivery, to that endpoint.
+ */
+export async function storeMessage(em: EntityManager, app: Application, msg: Message, onlyTo?: { endpointId: string }): Promise<DeliveryRef[]> {
   let refs: DeliveryRef[] = [];
   try {
     await em.transactional(async (tx) => {
@@ -246,12 +249,16 @@ export async function storeMessage(em: EntityManager, app: Application, msg: Mes
         'run',
         ctx,
       );
-      if (!app.webhooksEnabled) return; // stored only: replay-missing sends it later
-      const endpoints: Array<{ id: string; disabled: boolean; event_types: string[] | null; channels: string[] | null }> =
-        await conn.execute('select id, disabled, event_types, channels from endpoints where app_id = ?', [app.id], 'all', ctx);
-      refs = endpoints
-        .filter((e) => endpointMatches({ disabled: e.disabled, eventTypes: e.event_types, channels: e.channels }, msg.eventType, msg.channels))
-        .map((e) => ({ msgId: msg.id, endpointId: e.id, appId: app.id, eventType: msg.eventType }));
+      if (onlyTo) {
+        refs = [{ msgId: msg.id, endpointId: onlyTo.endpointId, appId: app.id, eventType: msg.eventType }];
+      } else {
+        if (!app.webhooksEnabled) return; // stored only: replay-missing sends it later
+        const endpoints: Array<{ id: string; disabled: boolean; event_types: string[] | null; channels: string[] | null }> =
+          await conn.execute('select id, disabled, event_types, channels from endpoints where app_id = ?', [app.id], 'all', ctx);
+        refs = endpoints
+          .filter((e) => endpointMatches({ disabled: e.disabled, eventTypes: e.event_types, channels: e.channels }, msg.eventType, msg.channels))
+          .map((e) => ({ msgId: msg.id, endpointId: e.id, appId: app.id, eventType: msg.eventType }));
+      }
       if (refs.length === 0) return;
       const values = refs.map(() => `(?, ?, ?, ?, 'pending', ?)`).join(', ');
       await conn.execute(
