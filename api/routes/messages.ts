@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApplicationSchema, MessageSchema, type Application, type Message } from '../../src/db/entities';
 import { idAt, newId } from '../../src/ids';
+import { textArray } from '../../src/db/sql';
 import { endpointMatches } from '../../src/domain/routing';
 import type { DeliveryRef } from '../../src/domain/dispatcher';
 import type { ApiDeps } from '../context';
