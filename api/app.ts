@@ -14,11 +14,14 @@ import { backgroundTasksRouter } from './routes/background-tasks';
 import { replayRouter } from './routes/replay';
 import { docsRouter } from './openapi/document';
 import { portalRouter } from './portal';
+import { IdempotencyStore } from './middleware/idempotency';
 
 /** The HTTP API: Svix-compatible v1 under /api/v1, plus Hookflow's extensions. */
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // defineRoute finds it here for routes that take an `idempotency-key`.
+  app.locals.idempotency = new IdempotencyStore(deps.orm);
   app.set('trust proxy', false);
   app.use((_req, res, next) => {
     res.set('x-content-type-options', 'nosniff');

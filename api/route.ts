@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { registry } from './openapi/registry';
 import { parse } from './validate';
 import { requireAdmin } from './middleware/auth';
+import { IdempotencyStore } from './middleware/idempotency';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -61,7 +62,7 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
       params: spec.params as never,
       query: spec.query as never,
       body: spec.body ? { content: { 'application/json': { schema: spec.body } }, required: true } : undefined,
-      headers: spec.idempotent ? z.object({ 'idempotency-key': z.string().max(256).optional() }) : undefined,
+      headers: spec.idempotent ? z.object({ 'idempotency-key': z.string().min(1).max(256).optional() }) : undefined,
     },
     responses: Object.fromEntries(
       Object.entries(spec.responses).map(([status, r]) => [
@@ -73,13 +74,26 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 
   router[spec.method](spec.path, async (req: Request, res: Response) => {
     if (spec.access === 'admin') requireAdmin(req);
-    const params = spec.params ? parse(spec.params, req.params, 'path') : req.params;
-    const query = spec.query ? parse(spec.query, req.query, 'query') : req.query;
-    const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : req.body;
-    const result = await handler({ req, res, params, query, body } as RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>);
-    if (res.headersSent || !result) return;
-    if (result.headers) res.set(result.headers);
-    if (result.body === undefined) res.status(result.status).end();
-    else res.status(result.status).json(result.body);
+    const run = async () => {
+      const params = spec.params ? parse(spec.params, req.params, 'path') : req.params;
+      const query = spec.query ? parse(spec.query, req.query, 'query') : req.query;
+      const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : req.body;
+      const result = await handler({ req, res, params, query, body } as RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>);
+      return res.headersSent || !result ? null : result;
+    };
+    const key = spec.idempotent ? IdempotencyStore.header(req) : undefined;
+    if (!key) return send(res, await run());
+    const store = req.app.locals.idempotency as IdempotencyStore | undefined;
+    if (!store) throw new Error('idempotent route on an app without app.locals.idempotency');
+    const result = await store.run(IdempotencyStore.keyOf(req, key), run);
+    if (result?.replayed) res.set('idempotent-replayed', 'true');
+    send(res, result);
   });
+}
+
+function send(res: Response, result: { status: number; body?: unknown; headers?: Record<string, string> } | null): void {
+  if (res.headersSent || !result) return;
+  if (result.headers) res.set(result.headers);
+  if (result.body === undefined) res.status(result.status).end();
+  else res.status(result.status).json(result.body);
 }

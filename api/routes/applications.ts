@@ -1,7 +1,278 @@
 import { Router } from 'express';
+import { z } from 'zod';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ApplicationSchema, type Application } from '../../src/db/entities';
+import { newId } from '../../src/ids';
 import type { ApiDeps } from '../context';
+import { conflict, notFound } from '../http-errors';
+import { keyset, page, paginationQuery } from '../pagination';
+import { findApp } from '../resolve';
+import { defineRoute } from '../route';
+import { appIn, appListOut, appOut, appOutSchema, appPatch, type AppIn } from './applications-schema';
 
-export function applicationsRouter(_deps: ApiDeps): Router {
+const TAG = 'Application';
+const appParams = z.object({ app: z.string().min(1).max(256) });
+const boolFlag = z.enum(['true', 'false']);
+
+const listQuery = paginationQuery.extend({
+  iterator: z
+    .string()
+    .regex(/^-?app_[0-9A-Za-z]{1,64}$/, 'must be an iterator returned by a previous page')
+    .nullish(),
+  exclude_apps_with_no_endpoints: boolFlag.optional(),
+  exclude_apps_with_disabled_endpoints: boolFlag.optional(),
+});
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; name?: string };
+  return e?.code === '23505' || e?.name === 'UniqueConstraintViolationException';
+}
+
+/** `throttleRate` is Svix's current name, `rateLimit` the one 1.x SDKs also send. */
+const rateOf = (b: { throttleRate?: number | null; rateLimit?: number | null }) => b.throttleRate ?? b.rateLimit ?? null;
+
+/** Inserts an application; a taken uid is a 409. Flushes on a fork so a failure leaves `em` clean. */
+export async function insertApp(em: EntityManager, input: AppIn, uid: string | null = input.uid ?? null): Promise<Application> {
+  const fork = em.fork();
+  const now = new Date();
+  const app = fork.create(ApplicationSchema, {
+    id: newId('app', now.getTime()),
+    uid,
+    name: input.name,
+    rateLimit: rateOf(input),
+    metadata: input.metadata ?? {},
+    webhooksEnabled: input.webhooksEnabled ?? true,
+    retentionDays: input.retentionDays ?? null,
+    createdAt: now,
+    updatedAt: now,
+  });
+  try {
+    await fork.flush();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`An application with uid "${uid}" already exists`);
+    throw err;
+  }
+  return app;
+}
+
+/**
+ * The application a path names, or a new one made from `input` (Svix's "create on the fly"
+ * for messages and portal access). A path that is not an `app_` id becomes the new uid.
+ */
+export async function findOrCreateApp(em: EntityManager, idOrUid: string, input: AppIn): Promise<{ app: Application; created: boolean }> {
+  const byPath = async () =>
+    idOrUid.startsWith('app_') ? em.fork().findOne(ApplicationSchema, { id: idOrUid }) : em.fork().findOne(ApplicationSchema, { uid: idOrUid });
+  const existing = await byPath();
+  if (existing) return { app: existing, created: false };
+  const uid = idOrUid.startsWith('app_') ? (input.uid ?? null) : idOrUid;
+  try {
+    return { app: await insertApp(em, input, uid), created: true };
+  } catch (err) {
+    // Lost a race with a concurrent create of the same uid: that one is the application.
+    const winner = uid ? await em.fork().findOne(ApplicationSchema, { uid }) : null;
+    if (winner) return { app: winner, created: false };
+    throw err;
+  }
+}
+
+function rowToApp(r: Record<string, unknown>): Application {
+  return {
+    id: r.id as string,
+    uid: (r.uid as string) ?? null,
+    name: r.name as string,
+    rateLimit: (r.rate_limit as number) ?? null,
+    metadata: (r.metadata as Record<string, string>) ?? {},
+    webhooksEnabled: r.webhooks_enabled as boolean,
+    retentionDays: (r.retention_days as number) ?? null,
+    createdAt: new Date(r.created_at as string),
+    updatedAt: new Date(r.updated_at as string),
+  };
+}
+
+/**
+ * Applications (Svix's /api/v1/app). An app token may read its own application only;
+ * everything else here is the operator's (admin token): the rate, retention and the
+ * `webhooksEnabled` switch are not the tenant's to change.
+ */
+export function applicationsRouter({ orm }: ApiDeps): Router {
   const router = Router();
+
+  defineRoute(
+    router,
+    {
+      method: 'get',
+      path: '/app',
+      operationId: 'v1.application.list',
+      summary: 'List applications, oldest first',
+      tag: TAG,
+      access: 'admin',
+      query: listQuery,
+      responses: { 200: { description: 'A page of applications', schema: appListOut } },
+    },
+    async ({ query: q }) => {
+      const ks = keyset(q, 'ascending');
+      const where: string[] = ['true'];
+      const args: unknown[] = [];
+      if (ks.after) (where.push(`a.id ${ks.op} ?`), args.push(ks.after));
+      if (q.exclude_apps_with_no_endpoints === 'true') where.push('exists (select 1 from endpoints e where e.app_id = a.id)');
+      if (q.exclude_apps_with_disabled_endpoints === 'true')
+        where.push('not exists (select 1 from endpoints e where e.app_id = a.id and e.disabled)');
+      const rows: Array<Record<string, unknown>> = await orm.em
+        .fork()
+        .getConnection()
+        .execute(`select a.* from applications a where ${where.join(' and ')} order by a.id ${ks.dir} limit ?`, [...args, ks.fetch]);
+      return { status: 200, body: page(rows, ks, q.limit, (r) => r.id as string, (r) => appOut(rowToApp(r))) };
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'post',
+      path: '/app',
+      operationId: 'v1.application.create',
+      summary: 'Create an application',
+      tag: TAG,
+      access: 'admin',
+      idempotent: true,
+      query: z.object({ get_if_exists: boolFlag.default('false') }),
+      body: appIn,
+      responses: {
+        200: { description: '`get_if_exists=true` and an application with this uid exists: that one', schema: appOutSchema },
+        201: { description: 'Created', schema: appOutSchema },
+        409: { description: 'An application with this uid exists' },
+      },
+    },
+    async ({ query, body }) => {
+      const em = orm.em.fork();
+      if (query.get_if_exists === 'true' && body.uid) {
+        const { app, created } = await findOrCreateApp(em, body.uid, body);
+        return { status: created ? 201 : 200, body: appOut(app) };
+      }
+      return { status: 201, body: appOut(await insertApp(em, body)) };
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'get',
+      path: '/app/:app',
+      operationId: 'v1.application.get',
+      summary: 'Get an application by id or uid',
+      tag: TAG,
+      params: appParams,
+      responses: { 200: { description: 'The application', schema: appOutSchema }, 404: { description: 'Not found' } },
+    },
+    async ({ req, params }) => ({ status: 200, body: appOut(await findApp(orm.em.fork(), req, params.app)) }),
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'put',
+      path: '/app/:app',
+      operationId: 'v1.application.update',
+      summary: 'Update an application, or create it if it does not exist',
+      tag: TAG,
+      access: 'admin',
+      params: appParams,
+      body: appIn,
+      responses: {
+        200: { description: 'Updated', schema: appOutSchema },
+        201: { description: 'Created', schema: appOutSchema },
+        409: { description: 'The uid belongs to another application' },
+      },
+    },
+    async ({ req, params, body }) => {
+      const em = orm.em.fork();
+      const existing = await findApp(em, req, params.app).catch(() => null);
+      if (!existing) {
+        const uid = body.uid ?? (params.app.startsWith('app_') ? null : params.app);
+        return { status: 201, body: appOut(await insertApp(em, body, uid)) };
+      }
+      // A full replace of Svix's fields. Hookflow's own fields (and a uid left out) keep
+      // their value, so a Svix SDK's update does not silently switch webhooks back on.
+      if (body.uid !== undefined) existing.uid = body.uid;
+      existing.name = body.name;
+      existing.rateLimit = rateOf(body);
+      existing.metadata = body.metadata ?? {};
+      if (body.webhooksEnabled !== undefined) existing.webhooksEnabled = body.webhooksEnabled;
+      if (body.retentionDays !== undefined) existing.retentionDays = body.retentionDays;
+      return { status: 200, body: appOut(await save(em, existing)) };
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'patch',
+      path: '/app/:app',
+      operationId: 'v1.application.patch',
+      summary: 'Change some fields of an application',
+      tag: TAG,
+      access: 'admin',
+      params: appParams,
+      body: appPatch,
+      responses: {
+        200: { description: 'Updated', schema: appOutSchema },
+        404: { description: 'Not found' },
+        409: { description: 'The uid belongs to another application' },
+      },
+    },
+    async ({ req, params, body }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      if (body.name !== undefined) app.name = body.name;
+      if (body.uid !== undefined) app.uid = body.uid;
+      if (body.throttleRate !== undefined) app.rateLimit = body.throttleRate;
+      else if (body.rateLimit !== undefined) app.rateLimit = body.rateLimit;
+      if (body.metadata !== undefined) app.metadata = body.metadata;
+      // Switching webhooks back on does not send what was stored meanwhile: replay-missing does.
+      if (body.webhooksEnabled !== undefined) app.webhooksEnabled = body.webhooksEnabled;
+      if (body.retentionDays !== undefined) app.retentionDays = body.retentionDays;
+      return { status: 200, body: appOut(await save(em, app)) };
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'delete',
+      path: '/app/:app',
+      operationId: 'v1.application.delete',
+      summary: 'Delete an application with its endpoints, messages and attempts',
+      tag: TAG,
+      access: 'admin',
+      params: appParams,
+      responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' } },
+    },
+    async ({ req, params }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      await em.transactional(async (tx) => {
+        const conn = tx.getConnection();
+        const ctx = tx.getTransactionContext();
+        // Endpoints, messages and their deliveries go by foreign-key cascade; attempts have
+        // no foreign key (they are written at high rate), so they are deleted here.
+        await conn.execute('delete from attempts where app_id = ?', [app.id], 'run', ctx);
+        const deleted = await conn.execute('delete from applications where id = ?', [app.id], 'run', ctx);
+        if (!(deleted as { affectedRows?: number }).affectedRows) throw notFound('Application');
+      });
+      return { status: 204 };
+    },
+  );
+
   return router;
+}
+
+async function save(em: EntityManager, app: Application): Promise<Application> {
+  app.updatedAt = new Date();
+  try {
+    await em.flush();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`An application with uid "${app.uid}" already exists`);
+    throw err;
+  }
+  return app;
 }

@@ -1,7 +1,87 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
 import type { ApiDeps } from '../context';
+import { invalid } from '../http-errors';
+import { findApp } from '../resolve';
+import { defineRoute } from '../route';
+import { appIn } from './applications-schema';
+import { findOrCreateApp } from './applications';
 
-export function authRouter(_deps: ApiDeps): Router {
+const TAG = 'Authentication';
+const WEEK = 7 * 24 * 3600;
+
+/**
+ * Svix's AppPortalAccessIn. Hookflow's app tokens carry only the application, so
+ * `featureFlags`, `capabilities` and `sessionId` are accepted (type-checked) and ignored:
+ * every token gets every capability. `readOnly: true` is refused rather than ignored, so
+ * nobody hands out a "read-only" link that can in fact write.
+ */
+const portalAccessIn = z
+  .object({
+    application: appIn.nullish(),
+    expiry: z.number().int().min(3600).max(WEEK).nullish(),
+    featureFlags: z.array(z.string().min(1).max(256).regex(/^[a-zA-Z0-9\-_.]+$/)).max(50).optional(),
+    readOnly: z.boolean().nullish(),
+    sessionId: z.string().min(1).max(256).nullish(),
+    capabilities: z
+      .array(z.enum(['ViewBase', 'ViewEndpointSecret', 'ManageEndpointSecret', 'ManageTransformations', 'CreateAttempts', 'ManageEndpoint']))
+      .max(10)
+      .nullish(),
+  })
+  .strict()
+  .meta({ id: 'AppPortalAccessIn' });
+
+const portalAccessOut = z.object({ url: z.string(), token: z.string() }).meta({ id: 'AppPortalAccessOut' });
+
+/** Where people open the portal: PUBLIC_URL when set, else the origin this request came to. */
+function publicOrigin(req: Request, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  return `${req.protocol}://${req.get('host')}`;
+}
+
+export function authRouter({ orm, tokens, config }: ApiDeps): Router {
   const router = Router();
+
+  defineRoute(
+    router,
+    {
+      method: 'post',
+      path: '/auth/app-portal-access/:app',
+      operationId: 'v1.authentication.app-portal-access',
+      summary: 'A portal link and token that reach one application only',
+      tag: TAG,
+      access: 'admin',
+      idempotent: true,
+      params: z.object({ app: z.string().min(1).max(256) }),
+      body: portalAccessIn,
+      responses: { 200: { description: 'The portal URL and its token', schema: portalAccessOut }, 404: { description: 'No such application' } },
+    },
+    async ({ req, params, body }) => {
+      if (body.readOnly) throw invalid(['body', 'readOnly'], 'read-only portal sessions are not supported');
+      const em = orm.em.fork();
+      // As Svix: `application` creates the application when the path names none yet.
+      const app = body.application ? (await findOrCreateApp(em, params.app, body.application)).app : await findApp(em, req, params.app);
+      const token = await tokens.issueAppToken(app.id, body.expiry ?? WEEK);
+      // The token rides in the fragment: browsers never send it, so it stays out of access logs.
+      const url = `${publicOrigin(req, config.PUBLIC_URL)}/portal/#token=${encodeURIComponent(token)}&app=${encodeURIComponent(app.id)}`;
+      return { status: 200, body: { url, token } };
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'post',
+      path: '/auth/logout',
+      operationId: 'v1.authentication.logout',
+      summary: 'Log out (a no-op: app tokens are stateless JWTs that end at their expiry)',
+      tag: TAG,
+      responses: { 204: { description: 'Done' } },
+    },
+    // Nothing to revoke server-side; the portal forgets its token. Revocation before expiry
+    // would need a deny list, which Hookflow does not keep.
+    async () => ({ status: 204 }),
+  );
+
   return router;
 }
