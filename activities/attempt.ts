@@ -87,7 +87,8 @@ export function makeAttempt(deps: ActivityDeps) {
       [endpointId],
     );
     const wait = Number(rows[0]?.wait_ms ?? 0);
-    if (wait > 0) await sleep(Math.min(wait, 60_000));
+    // Bounded so the attempt stays within its timeout; a longer queue spreads out over the retries.
+    if (wait > 0) await sleep(Math.min(wait, 10_000));
     void rate;
   }
 

@@ -32,6 +32,8 @@ export async function buildServices(config: ReadyConfig, log: Logger = createLog
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     schedule: config.HOOKFLOW_RETRY_SCHEDULE,
+    // The HTTP timeout, plus room for the throttle wait and the database writes.
+    attemptTimeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS + 15_000,
     log,
   });
   const lifecycle = new EndpointLifecycle({

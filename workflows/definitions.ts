@@ -76,6 +76,8 @@ export interface DeliverMessageInput {
   trigger: Trigger;
   /** Seconds between attempts; its length + 1 is the number of attempts. Fixed at start. */
   schedule: number[];
+  /** Upper bound of one attempt (HTTP timeout plus database work); a worker that dies mid-attempt is noticed after it. */
+  attemptTimeoutMs?: number;
   replayTaskId?: string;
 }
 

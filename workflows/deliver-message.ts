@@ -21,11 +21,18 @@ import {
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { attempt, settleDelivery } = proxyActivities<Activities>({
-  // An attempt is bounded by the HTTP timeout; the margin covers the database writes.
-  startToCloseTimeout: '2 minutes',
+const { settleDelivery } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
+
+/** Infrastructure failures (database down, worker lost) retry the attempt without limit: nothing accepted is dropped. */
+function attemptActivity(timeoutMs: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: timeoutMs,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  }).attempt;
+}
 
 /** ±20% jitter, from the workflow's deterministic random source. */
 function jitter(seconds: number): number {
@@ -45,6 +52,7 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
   setHandler(retryNowSignal, () => void (retryNow = true));
 
   const { workflowId } = workflowInfo();
+  const attempt = attemptActivity(input.attemptTimeoutMs ?? 120_000);
   const finish = async (status: DeliveryStatus): Promise<DeliverMessageResult> => {
     upsertSearchAttributes([
       { key: SA.status, value: status },

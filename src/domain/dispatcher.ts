@@ -17,6 +17,7 @@ export interface DispatcherOptions {
   temporal: Client;
   taskQueue: string;
   schedule: number[];
+  attemptTimeoutMs: number;
   log: Logger;
   /** Workflow starts in flight at once. */
   concurrency?: number;
@@ -92,7 +93,13 @@ export class Dispatcher {
 
   /** Starts one DeliverMessage workflow; an id already used is treated as started. */
   async startDelivery(ref: DeliveryRef, workflowId: string, trigger: Trigger, replayTaskId?: string): Promise<boolean> {
-    const input: DeliverMessageInput = { ...ref, trigger, schedule: this.opts.schedule, replayTaskId };
+    const input: DeliverMessageInput = {
+      ...ref,
+      trigger,
+      schedule: this.opts.schedule,
+      attemptTimeoutMs: this.opts.attemptTimeoutMs,
+      ...(replayTaskId ? { replayTaskId } : {}),
+    };
     try {
       await this.opts.temporal.workflow.start('DeliverMessage', {
         taskQueue: this.opts.taskQueue,
