@@ -35,7 +35,9 @@ describe('auth API', () => {
     expect((await stack.call('GET', `/api/v1/app/${otherId}`, undefined, token)).status).toBe(404);
     // An app token cannot mint portal links, for its own app or another.
     expect((await stack.call('POST', `/api/v1/auth/app-portal-access/${appId}`, {}, token)).status).toBe(403);
-    expect((await stack.call('POST', `/api/v1/auth/app-portal-access/${otherId}`, {}, token)).status).toBe(403);
+    expect((await stack.call('POST', `/api/v1/auth/app-portal-access/${otherId}`, {}, token)).status).toBe(
+      403,
+    );
   });
 
   it('honours expiry and accepts the Svix fields it does not use', async () => {
@@ -53,15 +55,21 @@ describe('auth API', () => {
 
   it('creates the application on the fly when `application` is given', async () => {
     const uid = `portal-${Math.random().toString(36).slice(2, 10)}`;
-    const res = await stack.call('POST', `/api/v1/auth/app-portal-access/${uid}`, { application: { name: 'Made for the portal' } });
+    const res = await stack.call('POST', `/api/v1/auth/app-portal-access/${uid}`, {
+      application: { name: 'Made for the portal' },
+    });
     expect(res.status).toBe(200);
     const rows = await db('select id, name from applications where uid = ?', [uid]);
     expect(rows).toEqual([{ id: expect.stringMatching(/^app_/), name: 'Made for the portal' }]);
     expect(claims(res.body.token).app).toBe(rows[0].id);
     // The second time the application exists and is reused.
-    const again = await stack.call('POST', `/api/v1/auth/app-portal-access/${uid}`, { application: { name: 'ignored' } });
+    const again = await stack.call('POST', `/api/v1/auth/app-portal-access/${uid}`, {
+      application: { name: 'ignored' },
+    });
     expect(claims(again.body.token).app).toBe(rows[0].id);
-    expect(await db('select name from applications where uid = ?', [uid])).toEqual([{ name: 'Made for the portal' }]);
+    expect(await db('select name from applications where uid = ?', [uid])).toEqual([
+      { name: 'Made for the portal' },
+    ]);
   });
 
   it('answers 404 for an unknown application without `application`', async () => {
@@ -83,7 +91,10 @@ describe('auth API', () => {
   ])('refuses %s with a 422 and creates nothing', async (_what, body, loc) => {
     const uid = `refused-${Math.random().toString(36).slice(2, 10)}`;
     const before = await apps();
-    const res = await stack.call('POST', `/api/v1/auth/app-portal-access/${uid}`, { application: { name: 'x' }, ...body });
+    const res = await stack.call('POST', `/api/v1/auth/app-portal-access/${uid}`, {
+      application: { name: 'x' },
+      ...body,
+    });
     expect(res.status).toBe(422);
     expect(res.body.detail[0].loc.slice(0, loc.length)).toEqual(loc);
     expect(await apps()).toBe(before);
@@ -92,7 +103,9 @@ describe('auth API', () => {
   it('refuses without a token', async () => {
     const appId = await seedApp(stack.services);
     expect((await stack.call('POST', `/api/v1/auth/app-portal-access/${appId}`, {}, null)).status).toBe(401);
-    expect((await stack.call('POST', `/api/v1/auth/app-portal-access/${appId}`, {}, 'bogus')).status).toBe(401);
+    expect((await stack.call('POST', `/api/v1/auth/app-portal-access/${appId}`, {}, 'bogus')).status).toBe(
+      401,
+    );
   });
 
   it('logout is 204 for any valid token and a no-op for stateless app tokens', async () => {

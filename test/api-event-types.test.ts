@@ -42,11 +42,15 @@ describe('event types API', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
-    expect(await row(n)).toMatchObject({ description: 'An invoice was paid', example: { id: 'inv_1' }, group_name: 'billing' });
+    expect(await row(n)).toMatchObject({
+      description: 'An invoice was paid',
+      example: { id: 'inv_1' },
+      group_name: 'billing',
+    });
     expect((await stack.call('GET', `/api/v1/event-type/${n}`)).body).toEqual(res.body);
   });
 
-  it("derives the example from Svix's schemas[\"1\"].examples when none is given", async () => {
+  it('derives the example from Svix\'s schemas["1"].examples when none is given', async () => {
     const n = name('user.created');
     const res = await stack.call('POST', '/api/v1/event-type', {
       name: n,
@@ -59,7 +63,9 @@ describe('event types API', () => {
 
   it('refuses a duplicate name with 409 and un-archives an archived one on create', async () => {
     const n = name('dup');
-    expect((await stack.call('POST', '/api/v1/event-type', { name: n, description: 'one' })).status).toBe(201);
+    expect((await stack.call('POST', '/api/v1/event-type', { name: n, description: 'one' })).status).toBe(
+      201,
+    );
     const dup = await stack.call('POST', '/api/v1/event-type', { name: n, description: 'two' });
     expect(dup.status).toBe(409);
     expect((await row(n)).description).toBe('one');
@@ -72,13 +78,21 @@ describe('event types API', () => {
 
   it('lists by name, hides archived ones unless asked, and leaves schemas out unless with_content', async () => {
     const prefix = `list${Math.random().toString(36).slice(2, 8)}`;
-    for (const s of ['a', 'b', 'c', 'd']) await stack.call('POST', '/api/v1/event-type', { name: `${prefix}.${s}`, description: s, schemas: { '1': { type: 'object' } } });
+    for (const s of ['a', 'b', 'c', 'd'])
+      await stack.call('POST', '/api/v1/event-type', {
+        name: `${prefix}.${s}`,
+        description: s,
+        schemas: { '1': { type: 'object' } },
+      });
     await stack.call('DELETE', `/api/v1/event-type/${prefix}.b`);
     const names = async (q: string) => {
       const out: string[] = [];
       let iterator: string | null = null;
       for (;;) {
-        const res: { status: number; body: any } = await stack.call('GET', `/api/v1/event-type?limit=2&${q}${iterator ? `&iterator=${iterator}` : ''}`);
+        const res: { status: number; body: any } = await stack.call(
+          'GET',
+          `/api/v1/event-type?limit=2&${q}${iterator ? `&iterator=${iterator}` : ''}`,
+        );
         expect(res.status).toBe(200);
         out.push(...res.body.data.map((e: { name: string }) => e.name));
         if (res.body.done) return out.filter((x) => x.startsWith(prefix));
@@ -86,22 +100,41 @@ describe('event types API', () => {
       }
     };
     expect(await names('')).toEqual([`${prefix}.a`, `${prefix}.c`, `${prefix}.d`]);
-    expect(await names('include_archived=true')).toEqual([`${prefix}.a`, `${prefix}.b`, `${prefix}.c`, `${prefix}.d`]);
+    expect(await names('include_archived=true')).toEqual([
+      `${prefix}.a`,
+      `${prefix}.b`,
+      `${prefix}.c`,
+      `${prefix}.d`,
+    ]);
     const plain = await stack.call('GET', `/api/v1/event-type?limit=250`);
     expect(plain.body.data.find((e: { name: string }) => e.name === `${prefix}.a`).schemas).toBeNull();
     const full = await stack.call('GET', `/api/v1/event-type?limit=250&with_content=true`);
-    expect(full.body.data.find((e: { name: string }) => e.name === `${prefix}.a`).schemas).toEqual({ '1': { type: 'object' } });
+    expect(full.body.data.find((e: { name: string }) => e.name === `${prefix}.a`).schemas).toEqual({
+      '1': { type: 'object' },
+    });
   });
 
   it('PUT creates (201) or replaces (200); PATCH changes only what it is given', async () => {
     const n = name('put');
-    const created = await stack.call('PUT', `/api/v1/event-type/${n}`, { description: 'first', deprecated: true, example: { a: 1 } });
+    const created = await stack.call('PUT', `/api/v1/event-type/${n}`, {
+      description: 'first',
+      deprecated: true,
+      example: { a: 1 },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: n, description: 'first', deprecated: true, example: { a: 1 } });
+    expect(created.body).toMatchObject({
+      name: n,
+      description: 'first',
+      deprecated: true,
+      example: { a: 1 },
+    });
     const replaced = await stack.call('PUT', `/api/v1/event-type/${n}`, { description: 'second' });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ description: 'second', deprecated: false, example: null });
-    const patched = await stack.call('PATCH', `/api/v1/event-type/${n}`, { deprecated: true, groupName: 'g' });
+    const patched = await stack.call('PATCH', `/api/v1/event-type/${n}`, {
+      deprecated: true,
+      groupName: 'g',
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ description: 'second', deprecated: true, groupName: 'g' });
     expect(await row(n)).toMatchObject({ description: 'second', deprecated: true, group_name: 'g' });
@@ -121,7 +154,9 @@ describe('event types API', () => {
   it('app tokens may list and get, and get 403 on every write', async () => {
     const n = name('catalog');
     await stack.call('POST', '/api/v1/event-type', { name: n, description: 'visible' });
-    expect((await stack.call('GET', `/api/v1/event-type/${n}`, undefined, appToken)).body.description).toBe('visible');
+    expect((await stack.call('GET', `/api/v1/event-type/${n}`, undefined, appToken)).body.description).toBe(
+      'visible',
+    );
     const list = await stack.call('GET', '/api/v1/event-type?limit=250', undefined, appToken);
     expect(list.status).toBe(200);
     const before = await count();
@@ -146,10 +181,18 @@ describe('event types API', () => {
       ['a name with a space', { name: 'a b', description: 'x' }, ['body', 'name']],
       ['a too long name', { name: 'n'.repeat(257), description: 'x' }, ['body', 'name']],
       ['a too long description', { name: 'x.y', description: 'd'.repeat(8193) }, ['body', 'description']],
-      ['schemas not objects', { name: 'x.y', description: 'x', schemas: { '1': 'nope' } }, ['body', 'schemas', '1']],
+      [
+        'schemas not objects',
+        { name: 'x.y', description: 'x', schemas: { '1': 'nope' } },
+        ['body', 'schemas', '1'],
+      ],
       ['example not an object', { name: 'x.y', description: 'x', example: [1] }, ['body', 'example']],
       ['archived not a boolean', { name: 'x.y', description: 'x', archived: 'yes' }, ['body', 'archived']],
-      ['two feature flags', { name: 'x.y', description: 'x', featureFlags: ['a', 'b'] }, ['body', 'featureFlags']],
+      [
+        'two feature flags',
+        { name: 'x.y', description: 'x', featureFlags: ['a', 'b'] },
+        ['body', 'featureFlags'],
+      ],
       ['an unknown field', { name: 'x.y', description: 'x', colour: 'red' }, ['body']],
     ];
     it.each(cases)('POST with %s is a 422 naming the field', async (_what, body, loc) => {
@@ -167,21 +210,28 @@ describe('event types API', () => {
       expect((await stack.call('PUT', `/api/v1/event-type/${n}`, { deprecated: true })).status).toBe(422);
       expect(await row(n)).toMatchObject({ description: 'same', deprecated: false });
       expect((await stack.call('GET', '/api/v1/event-type/bad%20name')).status).toBe(422);
-      expect((await stack.call('PUT', '/api/v1/event-type/bad%20name', { description: 'x' })).status).toBe(422);
+      expect((await stack.call('PUT', '/api/v1/event-type/bad%20name', { description: 'x' })).status).toBe(
+        422,
+      );
       expect(await row('bad name')).toBeUndefined();
     });
 
     it('malformed JSON is a 400', async () => {
       const before = await count();
-      const res = await stack.call('POST', '/api/v1/event-type', '{"name":', undefined, { 'content-type': 'application/json' });
+      const res = await stack.call('POST', '/api/v1/event-type', '{"name":', undefined, {
+        'content-type': 'application/json',
+      });
       expect(res.status).toBe(400);
       expect(await count()).toBe(before);
     });
 
-    it.each(['limit=0', 'limit=251', 'iterator=bad%20one', 'include_archived=maybe', 'with_content=1'])('bad query %s is a 422', async (q) => {
-      const res = await stack.call('GET', `/api/v1/event-type?${q}`);
-      expect(res.status).toBe(422);
-      expect(res.body.detail[0].loc[0]).toBe('query');
-    });
+    it.each(['limit=0', 'limit=251', 'iterator=bad%20one', 'include_archived=maybe', 'with_content=1'])(
+      'bad query %s is a 422',
+      async (q) => {
+        const res = await stack.call('GET', `/api/v1/event-type?${q}`);
+        expect(res.status).toBe(422);
+        expect(res.body.detail[0].loc[0]).toBe('query');
+      },
+    );
   });
 });

@@ -8,8 +8,12 @@ describe('idempotency keys', () => {
   let stack: Stack;
   let store: IdempotencyStore;
   const db = (sql: string, args: unknown[] = []) => stack.services.orm.em.getConnection().execute(sql, args);
-  const messages = async (appId: string) => Number((await db('select count(*) n from messages where app_id = ?', [appId]))[0].n);
-  const records = async (key: string) => (await db('select state, status_code from idempotency_records where key = ?', [key])) as Array<{ state: string }>;
+  const messages = async (appId: string) =>
+    Number((await db('select count(*) n from messages where app_id = ?', [appId]))[0].n);
+  const records = async (key: string) =>
+    (await db('select state, status_code from idempotency_records where key = ?', [key])) as Array<{
+      state: string;
+    }>;
 
   beforeAll(async () => {
     stack = await startStack({}, { worker: false });
@@ -20,7 +24,9 @@ describe('idempotency keys', () => {
   });
 
   const send = (appId: string, key: string, payload: unknown = { n: 1 }, token?: string) =>
-    stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'order.created', payload }, token, { 'idempotency-key': key });
+    stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'order.created', payload }, token, {
+      'idempotency-key': key,
+    });
 
   it('replays the same response for the same key and stores one message', async () => {
     const appId = await seedApp(stack.services, { webhooksEnabled: false });
@@ -62,8 +68,12 @@ describe('idempotency keys', () => {
   it('works on application create too', async () => {
     const key = randomUUID();
     const uid = `idem-${key.slice(0, 8)}`;
-    const first = await stack.call('POST', '/api/v1/app', { name: 'Once', uid }, undefined, { 'idempotency-key': key });
-    const second = await stack.call('POST', '/api/v1/app', { name: 'Once', uid }, undefined, { 'idempotency-key': key });
+    const first = await stack.call('POST', '/api/v1/app', { name: 'Once', uid }, undefined, {
+      'idempotency-key': key,
+    });
+    const second = await stack.call('POST', '/api/v1/app', { name: 'Once', uid }, undefined, {
+      'idempotency-key': key,
+    });
     expect(first.status).toBe(201);
     expect(second.status).toBe(201);
     expect(second.body).toEqual(first.body);
@@ -74,9 +84,17 @@ describe('idempotency keys', () => {
   it('does not keep a refused request: a retry with the same key runs', async () => {
     const appId = await seedApp(stack.services, { webhooksEnabled: false });
     const key = randomUUID();
-    const bad = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'bad type!', payload: {} }, undefined, { 'idempotency-key': key });
+    const bad = await stack.call(
+      'POST',
+      `/api/v1/app/${appId}/msg`,
+      { eventType: 'bad type!', payload: {} },
+      undefined,
+      { 'idempotency-key': key },
+    );
     expect(bad.status).toBe(422);
-    expect(Number((await db('select count(*) n from idempotency_records where state = ?', ['in_progress']))[0].n)).toBe(0);
+    expect(
+      Number((await db('select count(*) n from idempotency_records where state = ?', ['in_progress']))[0].n),
+    ).toBe(0);
     const good = await send(appId, key);
     expect(good.status).toBe(202);
     expect(await messages(appId)).toBe(1);
@@ -97,7 +115,9 @@ describe('idempotency keys', () => {
       const r1 = await store.run(key, async () => (runs++, { status: 503, body: { code: 'x' } }));
       expect(r1?.status).toBe(503);
       expect(await records(key)).toEqual([]);
-      await expect(store.run(key, async () => (runs++, Promise.reject(new Error('boom'))))).rejects.toThrow('boom');
+      await expect(store.run(key, async () => (runs++, Promise.reject(new Error('boom'))))).rejects.toThrow(
+        'boom',
+      );
       expect(await records(key)).toEqual([]);
       const r3 = await store.run(key, async () => (runs++, { status: 201, body: { ok: true } }));
       const r4 = await store.run(key, async () => (runs++, { status: 201, body: { ok: false } }));
@@ -117,7 +137,8 @@ describe('idempotency keys', () => {
         return { status: 202, body: { id: 'first' } };
       });
       // The first has claimed the key once its row is in_progress.
-      for (let i = 0; i < 100 && (await records(key)).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && (await records(key)).length === 0; i++)
+        await new Promise((r) => setTimeout(r, 20));
       expect(await records(key)).toEqual([{ state: 'in_progress', status_code: null }]);
       const second = store.run(key, async () => (runs++, { status: 202, body: { id: 'second' } }));
       release();
@@ -130,10 +151,13 @@ describe('idempotency keys', () => {
 
     it('takes over an abandoned in_progress record and an expired finished one', async () => {
       const abandoned = `test-${randomUUID()}`;
-      await db(`insert into idempotency_records (key, state, created_at, expires_at) values (?, 'in_progress', now() - interval '10 minutes', now() + interval '1 hour')`, [
-        abandoned,
-      ]);
-      expect((await store.run(abandoned, async () => ({ status: 201, body: { fresh: 1 } })))?.replayed).toBe(false);
+      await db(
+        `insert into idempotency_records (key, state, created_at, expires_at) values (?, 'in_progress', now() - interval '10 minutes', now() + interval '1 hour')`,
+        [abandoned],
+      );
+      expect((await store.run(abandoned, async () => ({ status: 201, body: { fresh: 1 } })))?.replayed).toBe(
+        false,
+      );
       const expired = `test-${randomUUID()}`;
       await db(
         `insert into idempotency_records (key, state, status_code, body, created_at, expires_at)
@@ -148,7 +172,10 @@ describe('idempotency keys', () => {
          values (?, 'done', 201, '{"body":{"old":1}}', now(), now() + interval '12 hours')`,
         [kept],
       );
-      expect(await store.run(kept, async () => ({ status: 201, body: { fresh: 3 } }))).toMatchObject({ body: { old: 1 }, replayed: true });
+      expect(await store.run(kept, async () => ({ status: 201, body: { fresh: 3 } }))).toMatchObject({
+        body: { old: 1 },
+        replayed: true,
+      });
     });
   });
 });

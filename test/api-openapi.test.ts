@@ -4,12 +4,19 @@ import { spawnSync } from 'node:child_process';
 import { startStack, type Stack } from './harness/stack';
 import { createApp } from '../api/app';
 
-type Doc = { openapi: string; info: { title: string; version: string }; servers: Array<{ url: string }>; paths: Record<string, Record<string, any>> };
+type Doc = {
+  openapi: string;
+  info: { title: string; version: string };
+  servers: Array<{ url: string }>;
+  paths: Record<string, Record<string, any>>;
+};
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
 /** Every route the API serves through defineRoute, as `METHOD /api/v1/...` with `{param}`s. */
 function servedRoutes(stack: Stack): string[] {
-  const app = createApp({ ...stack.services, config: stack.config } as never) as unknown as { router: { stack: any[] } };
+  const app = createApp({ ...stack.services, config: stack.config } as never) as unknown as {
+    router: { stack: any[] };
+  };
   const out: string[] = [];
   const walk = (layers: any[], depth: number) => {
     for (const layer of layers) {
@@ -52,7 +59,11 @@ describe('OpenAPI document and reference page', () => {
       let text = ''; process.stdin.on('data', (c) => (text += c)).on('end', () =>
         require('@apidevtools/swagger-parser').validate(JSON.parse(text))
           .then(() => console.log('valid'), (e) => { console.log(e.message); process.exitCode = 1; }));`;
-    const run = spawnSync(process.execPath, ['-e', script], { input: JSON.stringify(doc), cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['-e', script], {
+      input: JSON.stringify(doc),
+      cwd: path.join(__dirname, '..'),
+      encoding: 'utf8',
+    });
     expect(run.stdout.trim()).toBe('valid');
     // And it does fail on a broken document, so the check above means something.
     const broken = spawnSync(process.execPath, ['-e', script], {
@@ -64,11 +75,18 @@ describe('OpenAPI document and reference page', () => {
   });
 
   it('describes every route served through defineRoute', () => {
-    const documented = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`)));
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`)),
+    );
     const served = servedRoutes(stack);
     expect(served.length).toBeGreaterThan(15);
     expect(served.filter((r) => !documented.has(r))).toEqual([]);
-    for (const r of ['get /api/v1/app', 'post /api/v1/app', 'delete /api/v1/event-type/{event_type_name}', 'post /api/v1/auth/app-portal-access/{app}'])
+    for (const r of [
+      'get /api/v1/app',
+      'post /api/v1/app',
+      'delete /api/v1/event-type/{event_type_name}',
+      'post /api/v1/auth/app-portal-access/{app}',
+    ])
       expect(documented).toContain(r);
   });
 
@@ -78,8 +96,15 @@ describe('OpenAPI document and reference page', () => {
       for (const method of Object.keys(ops)) {
         // Empty bodies and unknown ids: answered by the route (422, 404 for the entity, 204...),
         // never by the fallback that says the route itself does not exist.
-        const res = await stack.call(method.toUpperCase(), url, method === 'get' || method === 'delete' ? undefined : {});
-        expect({ route: `${method} ${p}`, detail: res.status === 404 ? res.body?.detail : 'answered' }).not.toEqual({
+        const res = await stack.call(
+          method.toUpperCase(),
+          url,
+          method === 'get' || method === 'delete' ? undefined : {},
+        );
+        expect({
+          route: `${method} ${p}`,
+          detail: res.status === 404 ? res.body?.detail : 'answered',
+        }).not.toEqual({
           route: `${method} ${p}`,
           detail: 'Route not found',
         });
@@ -89,11 +114,21 @@ describe('OpenAPI document and reference page', () => {
 
   it('marks create routes as taking an idempotency-key, and documents request and response schemas', () => {
     const create = doc.paths['/api/v1/app'].post;
-    expect(create.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['get_if_exists', 'idempotency-key']));
-    expect(create.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ApplicationIn' });
-    expect(create.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ApplicationOut' });
-    expect(doc.paths['/api/v1/event-type'].post.parameters.map((p: { name: string }) => p.name)).toContain('idempotency-key');
-    expect(doc.paths['/api/v1/app/{app}/msg'].post.parameters.map((p: { name: string }) => p.name)).toContain('idempotency-key');
+    expect(create.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['get_if_exists', 'idempotency-key']),
+    );
+    expect(create.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/ApplicationIn',
+    });
+    expect(create.responses['201'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/ApplicationOut',
+    });
+    expect(doc.paths['/api/v1/event-type'].post.parameters.map((p: { name: string }) => p.name)).toContain(
+      'idempotency-key',
+    );
+    expect(doc.paths['/api/v1/app/{app}/msg'].post.parameters.map((p: { name: string }) => p.name)).toContain(
+      'idempotency-key',
+    );
   });
 
   it('renders /docs from the document, without scripts, with security headers', async () => {

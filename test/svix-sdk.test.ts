@@ -12,7 +12,11 @@ describe('svix SDK round trip', () => {
   let receiver: Receiver;
   let svix: Svix;
   const suffix = Math.random().toString(36).slice(2, 8);
-  const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: number }) => e.code);
+  const code = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: { code?: number }) => e.code,
+    );
 
   beforeAll(async () => {
     stack = await startStack();
@@ -25,13 +29,21 @@ describe('svix SDK round trip', () => {
   });
 
   it('manages applications', async () => {
-    const app = await svix.application.create({ name: 'SDK app', uid: `sdk-${suffix}`, metadata: { tier: 'gold' } });
+    const app = await svix.application.create({
+      name: 'SDK app',
+      uid: `sdk-${suffix}`,
+      metadata: { tier: 'gold' },
+    });
     expect(app.id).toMatch(/^app_/);
     expect(app.createdAt).toBeInstanceOf(Date);
     const same = await svix.application.getOrCreate({ name: 'ignored', uid: `sdk-${suffix}` });
     expect(same.id).toBe(app.id);
     expect((await svix.application.get(`sdk-${suffix}`)).id).toBe(app.id);
-    const updated = await svix.application.update(app.id, { name: 'SDK app 2', uid: `sdk-${suffix}`, throttleRate: 20 });
+    const updated = await svix.application.update(app.id, {
+      name: 'SDK app 2',
+      uid: `sdk-${suffix}`,
+      throttleRate: 20,
+    });
     expect(updated).toMatchObject({ name: 'SDK app 2', throttleRate: 20 });
     const patched = await svix.application.patch(app.id, { metadata: { tier: 'platinum' } });
     expect(patched).toMatchObject({ name: 'SDK app 2', metadata: { tier: 'platinum' }, throttleRate: 20 });
@@ -49,18 +61,24 @@ describe('svix SDK round trip', () => {
     const created = await svix.eventType.create({
       name,
       description: 'An invoice was paid',
-      schemas: { '1': { type: 'object', properties: { id: { type: 'string' } }, examples: [{ id: 'inv_1' }] } },
+      schemas: {
+        '1': { type: 'object', properties: { id: { type: 'string' } }, examples: [{ id: 'inv_1' }] },
+      },
     });
     expect(created).toMatchObject({ name, archived: false, deprecated: false });
     expect((await svix.eventType.get(name)).description).toBe('An invoice was paid');
-    expect((await svix.eventType.update(name, { description: 'Paid', deprecated: true })).deprecated).toBe(true);
+    expect((await svix.eventType.update(name, { description: 'Paid', deprecated: true })).deprecated).toBe(
+      true,
+    );
     expect((await svix.eventType.patch(name, { groupName: 'billing' })).groupName).toBe('billing');
     const listed = await svix.eventType.list({ limit: 250, withContent: true });
     expect(listed.data.map((e) => e.name)).toContain(name);
     await svix.eventType.delete(name);
     expect((await svix.eventType.get(name)).archived).toBe(true);
     expect((await svix.eventType.list({ limit: 250 })).data.map((e) => e.name)).not.toContain(name);
-    expect((await svix.eventType.list({ limit: 250, includeArchived: true })).data.map((e) => e.name)).toContain(name);
+    expect(
+      (await svix.eventType.list({ limit: 250, includeArchived: true })).data.map((e) => e.name),
+    ).toContain(name);
     await svix.eventType.delete(name, { expunge: true });
     expect(await code(svix.eventType.get(name))).toBe(404);
   });
@@ -75,7 +93,9 @@ describe('svix SDK round trip', () => {
     expect(await code(tenant.application.get(other.id))).toBe(404);
     expect(await code(tenant.application.list())).toBe(403);
     await tenant.authentication.logout();
-    const onTheFly = await svix.authentication.appPortalAccess(`portal-${suffix}`, { application: { name: 'Made on the fly' } });
+    const onTheFly = await svix.authentication.appPortalAccess(`portal-${suffix}`, {
+      application: { name: 'Made on the fly' },
+    });
     expect(onTheFly.token).toBeTruthy();
     expect((await svix.application.get(`portal-${suffix}`)).name).toBe('Made on the fly');
   });
@@ -84,13 +104,19 @@ describe('svix SDK round trip', () => {
   it('delivers a message to an endpoint, signed so that Webhook.verify accepts it, before and after a secret rotation', async () => {
     const app = await svix.application.create({ name: 'Delivery app' });
     await svix.eventType.create({ name: `order.created.${suffix}`, description: 'An order' });
-    const ep = await svix.endpoint.create(app.id, { url: receiver.url('/sdk'), filterTypes: [`order.created.${suffix}`] });
+    const ep = await svix.endpoint.create(app.id, {
+      url: receiver.url('/sdk'),
+      filterTypes: [`order.created.${suffix}`],
+    });
     expect(ep.id).toMatch(/^ep_/);
     const { key: secret } = await svix.endpoint.getSecret(app.id, ep.id);
     expect(secret).toMatch(/^whsec_/);
     receiver.secrets = [secret];
 
-    const msg = await svix.message.create(app.id, { eventType: `order.created.${suffix}`, payload: { orderId: 'o_1' } });
+    const msg = await svix.message.create(app.id, {
+      eventType: `order.created.${suffix}`,
+      payload: { orderId: 'o_1' },
+    });
     const got = await eventually(() => receiver.received.find((r) => r.id === msg.id), 'the first delivery');
     const headers = {
       'webhook-id': String(got.headers['webhook-id']),
@@ -98,20 +124,33 @@ describe('svix SDK round trip', () => {
       'webhook-signature': String(got.headers['webhook-signature']),
     };
     expect(new Webhook(secret).verify(got.body, headers)).toEqual({ orderId: 'o_1' });
-    expect(() => new Webhook(`whsec_${Buffer.from('not the secret at all!!').toString('base64')}`).verify(got.body, headers)).toThrow();
+    expect(() =>
+      new Webhook(`whsec_${Buffer.from('not the secret at all!!').toString('base64')}`).verify(
+        got.body,
+        headers,
+      ),
+    ).toThrow();
 
     const attempts = await eventually(async () => {
       const page = await svix.messageAttempt.listByMsg(app.id, msg.id);
       return page.data.length > 0 && page.data[0].status === 0 ? page : null;
     }, 'a successful attempt');
     expect(attempts.data[0]).toMatchObject({ msgId: msg.id, endpointId: ep.id, responseStatusCode: 200 });
-    expect((await svix.messageAttempt.listByEndpoint(app.id, ep.id)).data.map((a) => a.msgId)).toContain(msg.id);
+    expect((await svix.messageAttempt.listByEndpoint(app.id, ep.id)).data.map((a) => a.msgId)).toContain(
+      msg.id,
+    );
 
     await svix.endpoint.rotateSecret(app.id, ep.id, {});
     const { key: rotated } = await svix.endpoint.getSecret(app.id, ep.id);
     expect(rotated).not.toBe(secret);
-    const second = await svix.message.create(app.id, { eventType: `order.created.${suffix}`, payload: { orderId: 'o_2' } });
-    const got2 = await eventually(() => receiver.received.find((r) => r.id === second.id), 'the delivery after rotation');
+    const second = await svix.message.create(app.id, {
+      eventType: `order.created.${suffix}`,
+      payload: { orderId: 'o_2' },
+    });
+    const got2 = await eventually(
+      () => receiver.received.find((r) => r.id === second.id),
+      'the delivery after rotation',
+    );
     const headers2 = {
       'webhook-id': String(got2.headers['webhook-id']),
       'webhook-timestamp': String(got2.headers['webhook-timestamp']),
