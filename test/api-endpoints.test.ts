@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Svix } from 'svix';
 import { startStack, type Stack } from './harness/stack';
 import { Receiver } from './harness/receiver';
 import { seedApp } from './harness/seed';
@@ -81,6 +82,28 @@ describe('endpoints API', () => {
     expect(page2.body).toMatchObject({ data: [{ id: second.body.id }], done: true });
     const desc = await api('GET', `/app/${appId}/endpoint?order=descending`);
     expect(desc.body.data.map((e: { id: string }) => e.id)).toEqual([second.body.id, created.body.id]);
+  });
+
+  it('works with the official svix SDK (1.x names)', async () => {
+    const appId = await seedApp(stack.services);
+    const svix = new Svix(stack.adminToken, { serverUrl: stack.url });
+    const ep = await svix.endpoint.create(appId, { url: receiver.url('/sdk'), filterTypes: [type('user.created')], rateLimit: 4, uid: 'sdk-ep' });
+    expect(ep).toMatchObject({ uid: 'sdk-ep', filterTypes: [type('user.created')], rateLimit: 4, version: 1 });
+    expect(ep.createdAt).toBeInstanceOf(Date);
+    const patched = await svix.endpoint.patch(appId, 'sdk-ep', { description: 'via sdk', filterTypes: [type('invoice.paid')] });
+    expect(patched).toMatchObject({ description: 'via sdk', filterTypes: [type('invoice.paid')], rateLimit: 4 });
+    const updated = await svix.endpoint.update(appId, ep.id, { url: receiver.url('/sdk2'), rateLimit: 9 });
+    expect(updated).toMatchObject({ url: receiver.url('/sdk2'), rateLimit: 9, filterTypes: null });
+    const { key } = await svix.endpoint.getSecret(appId, ep.id);
+    await svix.endpoint.rotateSecret(appId, ep.id, {});
+    expect((await svix.endpoint.getSecret(appId, ep.id)).key).not.toBe(key);
+    await svix.endpoint.updateHeaders(appId, ep.id, { headers: { 'X-Api-Key': 'k1', 'X-Plain': 'p' } });
+    expect(await svix.endpoint.getHeaders(appId, ep.id)).toEqual({ headers: { 'x-plain': 'p' }, sensitive: ['x-api-key'] });
+    expect(await svix.endpoint.getStats(appId, ep.id, { since: new Date(Date.now() - 3600_000) })).toMatchObject({ success: 0, fail: 0 });
+    const list = await svix.endpoint.list(appId);
+    expect(list.data.map((e) => e.id)).toEqual([ep.id]);
+    await svix.endpoint.delete(appId, ep.id);
+    await expect(svix.endpoint.get(appId, ep.id)).rejects.toMatchObject({ code: 404 });
   });
 
   it('PUT creates under a new uid, then replaces Svix fields and keeps the extensions it was not given', async () => {
