@@ -10,6 +10,7 @@ import { makeAttempt } from './attempt';
 import type { ActivityDeps } from './deps';
 import type { SafeHttpClient } from './http-client';
 import { makeOperationalSender } from './operational';
+import { createReplayActivities } from './replay';
 
 export type { AttemptInput, AttemptResult } from './attempt';
 
@@ -43,5 +44,6 @@ export function createActivities(deps: {
       return deps.dispatcher.reconcile();
     },
     sendOperationalEvent: makeOperationalSender(full),
+    ...createReplayActivities(deps),
   };
 }

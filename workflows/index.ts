@@ -1,3 +1,4 @@
 export { DeliverMessage } from './deliver-message';
 export { Reconcile } from './reconcile';
 export { DeliverOperationalEvent } from './operational';
+export { ReplayDeliveries } from './replay';

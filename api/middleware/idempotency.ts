@@ -44,7 +44,10 @@ export class IdempotencyStore {
    * duplicate that finds it waits for the first to finish and answers the same. A 5xx or
    * a thrown error removes the row, so a retry runs the work again.
    */
-  async run(hash: string, work: () => Promise<StoredResponse | null>): Promise<(StoredResponse & { replayed: boolean }) | null> {
+  async run(
+    hash: string,
+    work: () => Promise<StoredResponse | null>,
+  ): Promise<(StoredResponse & { replayed: boolean }) | null> {
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
       if (await this.claim(hash)) break;
@@ -54,7 +57,12 @@ export class IdempotencyStore {
         return { status: row.status_code!, body: saved.body, headers: saved.headers, replayed: true };
       }
       if (Date.now() > deadline)
-        throw new HttpError(409, 'conflict', 'A request with this idempotency key is still in progress; retry later', { 'retry-after': '1' });
+        throw new HttpError(
+          409,
+          'conflict',
+          'A request with this idempotency key is still in progress; retry later',
+          { 'retry-after': '1' },
+        );
       // `row` null: the first one failed and removed it; the next claim may win.
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
@@ -93,23 +101,26 @@ export class IdempotencyStore {
     return rows.length === 1;
   }
 
-  private async read(hash: string): Promise<{ state: string; status_code: number | null; body: unknown } | null> {
-    const rows: Array<{ state: string; status_code: number | null; body: unknown }> = await this.conn().execute(
-      'select state, status_code, body from idempotency_records where key = ?',
-      [hash],
-    );
+  private async read(
+    hash: string,
+  ): Promise<{ state: string; status_code: number | null; body: unknown } | null> {
+    const rows: Array<{ state: string; status_code: number | null; body: unknown }> =
+      await this.conn().execute('select state, status_code, body from idempotency_records where key = ?', [
+        hash,
+      ]);
     return rows[0] ?? null;
   }
 
   private async finish(hash: string, result: StoredResponse): Promise<void> {
-    await this.conn().execute(`update idempotency_records set state = 'done', status_code = ?, body = ?::jsonb where key = ?`, [
-      result.status,
-      JSON.stringify({ body: result.body, headers: result.headers }),
-      hash,
-    ]);
+    await this.conn().execute(
+      `update idempotency_records set state = 'done', status_code = ?, body = ?::jsonb where key = ?`,
+      [result.status, JSON.stringify({ body: result.body, headers: result.headers }), hash],
+    );
   }
 
   private async release(hash: string): Promise<void> {
-    await this.conn().execute(`delete from idempotency_records where key = ? and state = 'in_progress'`, [hash]);
+    await this.conn().execute(`delete from idempotency_records where key = ? and state = 'in_progress'`, [
+      hash,
+    ]);
   }
 }

@@ -38,7 +38,10 @@ registry.registerPath({
   tags: ['Health'],
   security: [],
   responses: {
-    200: { description: 'PostgreSQL is up', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
+    200: {
+      description: 'PostgreSQL is up',
+      content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
+    },
     503: { description: 'PostgreSQL is down' },
   },
 });
@@ -57,7 +60,8 @@ export function openApiDocument() {
     info: {
       title: 'Hookflow',
       version: productVersion(),
-      description: 'Self-hosted webhook sending, compatible with the Svix API. Authenticate with `Authorization: Bearer <token>`.',
+      description:
+        'Self-hosted webhook sending, compatible with the Svix API. Authenticate with `Authorization: Bearer <token>`.',
     },
     // Relative: the document is right wherever the API is served from.
     servers: [{ url: '/' }],

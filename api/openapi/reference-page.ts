@@ -36,16 +36,21 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #e3e6ea;pad
 `;
 
 const escape = (s: unknown) =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 const anchor = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '-');
 const refName = (ref: string) => ref.replace('#/components/schemas/', '');
 
 /** A short type for tables: `string`, `ApplicationOut`, `array of string`, … */
 function typeOf(schema: Json | undefined): string {
   if (!schema) return '';
-  if (typeof schema.$ref === 'string') return `<a href="#schema-${anchor(refName(schema.$ref))}">${escape(refName(schema.$ref))}</a>`;
+  if (typeof schema.$ref === 'string')
+    return `<a href="#schema-${anchor(refName(schema.$ref))}">${escape(refName(schema.$ref))}</a>`;
   if (Array.isArray(schema.anyOf)) return (schema.anyOf as Json[]).map(typeOf).join(' | ');
-  if (Array.isArray(schema.enum)) return (schema.enum as unknown[]).map((v) => `<code>${escape(JSON.stringify(v))}</code>`).join(' | ');
+  if (Array.isArray(schema.enum))
+    return (schema.enum as unknown[]).map((v) => `<code>${escape(JSON.stringify(v))}</code>`).join(' | ');
   const t = Array.isArray(schema.type) ? (schema.type as string[]).join(' | ') : String(schema.type ?? 'any');
   if (schema.type === 'array') return `array of ${typeOf(schema.items as Json)}`;
   return escape(t);
@@ -61,10 +66,16 @@ function operation(method: string, path: string, op: Operation): string {
   const params = op.parameters ?? [];
   const body = op.requestBody?.content?.['application/json']?.schema;
   const rows = params
-    .map((p) => `<tr><td><code>${escape(p.name)}</code></td><td>${escape(p.in)}</td><td>${typeOf(p.schema)}</td><td>${p.required ? 'yes' : ''}</td></tr>`)
+    .map(
+      (p) =>
+        `<tr><td><code>${escape(p.name)}</code></td><td>${escape(p.in)}</td><td>${typeOf(p.schema)}</td><td>${p.required ? 'yes' : ''}</td></tr>`,
+    )
     .join('');
   const responses = Object.entries(op.responses ?? {})
-    .map(([status, r]) => `<tr><td>${escape(status)}</td><td>${escape(r.description)}</td><td>${typeOf(r.content?.['application/json']?.schema)}</td></tr>`)
+    .map(
+      ([status, r]) =>
+        `<tr><td>${escape(status)}</td><td>${escape(r.description)}</td><td>${typeOf(r.content?.['application/json']?.schema)}</td></tr>`,
+    )
     .join('');
   return `<div class="op" id="op-${anchor(op.operationId ?? `${method}-${path}`)}">
 <div><span class="m ${escape(method)}">${escape(method)}</span> <code>${escape(path)}</code></div>

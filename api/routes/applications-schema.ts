@@ -6,11 +6,16 @@ export const uid = z
   .min(1)
   .max(256)
   .regex(/^[a-zA-Z0-9\-_.]+$/, 'must contain only letters, digits, "-", "_" and "."')
-  .refine((v) => !/^(app|ep|msg|atmpt|qtask)_/.test(v), 'must not start with an id prefix (app_, ep_, msg_, …)');
+  .refine(
+    (v) => !/^(app|ep|msg|atmpt|qtask)_/.test(v),
+    'must not start with an id prefix (app_, ep_, msg_, …)',
+  );
 
-export const metadata = z.record(z.string().max(256), z.string().max(4096)).refine((m) => Object.keys(m).length <= 50, {
-  message: 'must have at most 50 keys',
-});
+export const metadata = z
+  .record(z.string().max(256), z.string().max(4096))
+  .refine((m) => Object.keys(m).length <= 50, {
+    message: 'must have at most 50 keys',
+  });
 
 const rate = z.number().int().min(1).max(65535);
 
@@ -64,7 +69,12 @@ export const appOutSchema = z
   .meta({ id: 'ApplicationOut' });
 
 export const appListOut = z
-  .object({ data: z.array(appOutSchema), iterator: z.string().nullable(), prevIterator: z.string().nullable(), done: z.boolean() })
+  .object({
+    data: z.array(appOutSchema),
+    iterator: z.string().nullable(),
+    prevIterator: z.string().nullable(),
+    done: z.boolean(),
+  })
   .meta({ id: 'ListResponse_ApplicationOut_' });
 
 /** `rateLimit` and `throttleRate` are the same setting under Svix's old and new names. */

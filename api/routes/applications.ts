@@ -29,10 +29,15 @@ export function isUniqueViolation(err: unknown): boolean {
 }
 
 /** `throttleRate` is Svix's current name, `rateLimit` the one 1.x SDKs also send. */
-const rateOf = (b: { throttleRate?: number | null; rateLimit?: number | null }) => b.throttleRate ?? b.rateLimit ?? null;
+const rateOf = (b: { throttleRate?: number | null; rateLimit?: number | null }) =>
+  b.throttleRate ?? b.rateLimit ?? null;
 
 /** Inserts an application; a taken uid is a 409. Flushes on a fork so a failure leaves `em` clean. */
-export async function insertApp(em: EntityManager, input: AppIn, uid: string | null = input.uid ?? null): Promise<Application> {
+export async function insertApp(
+  em: EntityManager,
+  input: AppIn,
+  uid: string | null = input.uid ?? null,
+): Promise<Application> {
   const fork = em.fork();
   const now = new Date();
   const app = fork.create(ApplicationSchema, {
@@ -59,9 +64,15 @@ export async function insertApp(em: EntityManager, input: AppIn, uid: string | n
  * The application a path names, or a new one made from `input` (Svix's "create on the fly"
  * for messages and portal access). A path that is not an `app_` id becomes the new uid.
  */
-export async function findOrCreateApp(em: EntityManager, idOrUid: string, input: AppIn): Promise<{ app: Application; created: boolean }> {
+export async function findOrCreateApp(
+  em: EntityManager,
+  idOrUid: string,
+  input: AppIn,
+): Promise<{ app: Application; created: boolean }> {
   const byPath = async () =>
-    idOrUid.startsWith('app_') ? em.fork().findOne(ApplicationSchema, { id: idOrUid }) : em.fork().findOne(ApplicationSchema, { uid: idOrUid });
+    idOrUid.startsWith('app_')
+      ? em.fork().findOne(ApplicationSchema, { id: idOrUid })
+      : em.fork().findOne(ApplicationSchema, { uid: idOrUid });
   const existing = await byPath();
   if (existing) return { app: existing, created: false };
   const uid = idOrUid.startsWith('app_') ? (input.uid ?? null) : idOrUid;
@@ -114,14 +125,27 @@ export function applicationsRouter({ orm }: ApiDeps): Router {
       const where: string[] = ['true'];
       const args: unknown[] = [];
       if (ks.after) (where.push(`a.id ${ks.op} ?`), args.push(ks.after));
-      if (q.exclude_apps_with_no_endpoints === 'true') where.push('exists (select 1 from endpoints e where e.app_id = a.id)');
+      if (q.exclude_apps_with_no_endpoints === 'true')
+        where.push('exists (select 1 from endpoints e where e.app_id = a.id)');
       if (q.exclude_apps_with_disabled_endpoints === 'true')
         where.push('not exists (select 1 from endpoints e where e.app_id = a.id and e.disabled)');
       const rows: Array<Record<string, unknown>> = await orm.em
         .fork()
         .getConnection()
-        .execute(`select a.* from applications a where ${where.join(' and ')} order by a.id ${ks.dir} limit ?`, [...args, ks.fetch]);
-      return { status: 200, body: page(rows, ks, q.limit, (r) => r.id as string, (r) => appOut(rowToApp(r))) };
+        .execute(
+          `select a.* from applications a where ${where.join(' and ')} order by a.id ${ks.dir} limit ?`,
+          [...args, ks.fetch],
+        );
+      return {
+        status: 200,
+        body: page(
+          rows,
+          ks,
+          q.limit,
+          (r) => r.id as string,
+          (r) => appOut(rowToApp(r)),
+        ),
+      };
     },
   );
 
@@ -138,7 +162,10 @@ export function applicationsRouter({ orm }: ApiDeps): Router {
       query: z.object({ get_if_exists: boolFlag.default('false') }),
       body: appIn,
       responses: {
-        200: { description: '`get_if_exists=true` and an application with this uid exists: that one', schema: appOutSchema },
+        200: {
+          description: '`get_if_exists=true` and an application with this uid exists: that one',
+          schema: appOutSchema,
+        },
         201: { description: 'Created', schema: appOutSchema },
         409: { description: 'An application with this uid exists' },
       },
@@ -162,7 +189,10 @@ export function applicationsRouter({ orm }: ApiDeps): Router {
       summary: 'Get an application by id or uid',
       tag: TAG,
       params: appParams,
-      responses: { 200: { description: 'The application', schema: appOutSchema }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'The application', schema: appOutSchema },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params }) => ({ status: 200, body: appOut(await findApp(orm.em.fork(), req, params.app)) }),
   );

@@ -20,11 +20,29 @@ const portalAccessIn = z
   .object({
     application: appIn.nullish(),
     expiry: z.number().int().min(3600).max(WEEK).nullish(),
-    featureFlags: z.array(z.string().min(1).max(256).regex(/^[a-zA-Z0-9\-_.]+$/)).max(50).optional(),
+    featureFlags: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(256)
+          .regex(/^[a-zA-Z0-9\-_.]+$/),
+      )
+      .max(50)
+      .optional(),
     readOnly: z.boolean().nullish(),
     sessionId: z.string().min(1).max(256).nullish(),
     capabilities: z
-      .array(z.enum(['ViewBase', 'ViewEndpointSecret', 'ManageEndpointSecret', 'ManageTransformations', 'CreateAttempts', 'ManageEndpoint']))
+      .array(
+        z.enum([
+          'ViewBase',
+          'ViewEndpointSecret',
+          'ManageEndpointSecret',
+          'ManageTransformations',
+          'CreateAttempts',
+          'ManageEndpoint',
+        ]),
+      )
       .max(10)
       .nullish(),
   })
@@ -54,13 +72,18 @@ export function authRouter({ orm, tokens, config }: ApiDeps): Router {
       idempotent: true,
       params: z.object({ app: z.string().min(1).max(256) }),
       body: portalAccessIn,
-      responses: { 200: { description: 'The portal URL and its token', schema: portalAccessOut }, 404: { description: 'No such application' } },
+      responses: {
+        200: { description: 'The portal URL and its token', schema: portalAccessOut },
+        404: { description: 'No such application' },
+      },
     },
     async ({ req, params, body }) => {
       if (body.readOnly) throw invalid(['body', 'readOnly'], 'read-only portal sessions are not supported');
       const em = orm.em.fork();
       // As Svix: `application` creates the application when the path names none yet.
-      const app = body.application ? (await findOrCreateApp(em, params.app, body.application)).app : await findApp(em, req, params.app);
+      const app = body.application
+        ? (await findOrCreateApp(em, params.app, body.application)).app
+        : await findApp(em, req, params.app);
       const token = await tokens.issueAppToken(app.id, body.expiry ?? WEEK);
       // The token rides in the fragment: browsers never send it, so it stays out of access logs.
       const url = `${publicOrigin(req, config.PUBLIC_URL)}/portal/#token=${encodeURIComponent(token)}&app=${encodeURIComponent(app.id)}`;

@@ -1,7 +1,182 @@
 import { Router } from 'express';
+import { EndpointSchema } from '../../src/db/entities';
 import type { ApiDeps } from '../context';
+import { HttpError, notFound } from '../http-errors';
+import { keyset, page, paginationQuery } from '../pagination';
+import { findApp, findEndpoint } from '../resolve';
+import { defineRoute } from '../route';
+import { endpointEvents } from './endpoints/lifecycle';
+import { endpointOut } from './endpoints/model';
+import { appParams, endpointIn, endpointListOut, endpointOutSchema, endpointParams, endpointPatch, endpointUpdate } from './endpoints/schemas';
+import { changeFrom, createEndpoint, updateEndpoint } from './endpoints/write';
+import { secretRoutes } from './endpoints/secrets';
+import { headerRoutes } from './endpoints/headers';
+import { statsRoutes } from './endpoints/stats';
+import { sendExampleRoutes } from './endpoints/send-example';
 
-export function endpointsRouter(_deps: ApiDeps): Router {
+const TAG = 'Endpoint';
+
+/**
+ * Endpoints, as Svix's API has them: both generations of field names are accepted and
+ * returned. Disabling or deleting an endpoint stops its running deliveries.
+ */
+export function endpointsRouter(deps: ApiDeps): Router {
+  const { orm, box, config } = deps;
   const router = Router();
+  const events = endpointEvents(deps);
+  const writeDeps = { box, httpsOnly: config.HOOKFLOW_HTTPS_ONLY };
+
+  defineRoute(
+    router,
+    {
+      method: 'get',
+      path: '/app/:app/endpoint',
+      operationId: 'v1.endpoint.list',
+      summary: "List an application's endpoints, oldest first",
+      tag: TAG,
+      params: appParams,
+      query: paginationQuery,
+      responses: { 200: { description: 'A page of endpoints', schema: endpointListOut } },
+    },
+    async ({ req, params, query: q }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      const ks = keyset(q, 'ascending');
+      const where = ks.after ? { appId: app.id, id: { [ks.op === '>' ? '$gt' : '$lt']: ks.after } } : { appId: app.id };
+      const rows = await em.find(EndpointSchema, where, { orderBy: { id: ks.dir }, limit: ks.fetch });
+      return { status: 200, body: page(rows, ks, q.limit, (r) => r.id, endpointOut) };
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'post',
+      path: '/app/:app/endpoint',
+      operationId: 'v1.endpoint.create',
+      summary: 'Create an endpoint',
+      tag: TAG,
+      params: appParams,
+      body: endpointIn,
+      idempotent: true,
+      responses: {
+        201: { description: 'Created', schema: endpointOutSchema },
+        409: { description: 'An endpoint with this uid exists' },
+        422: { description: 'Invalid input, unknown event types, or a template that does not render' },
+      },
+    },
+    async ({ req, params, body }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      const ep = await createEndpoint(em, app, changeFrom(body, 'create'), writeDeps);
+      await events.created(app, ep);
+      return { status: 201, body: endpointOut(ep) };
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'get',
+      path: '/app/:app/endpoint/:endpoint',
+      operationId: 'v1.endpoint.get',
+      summary: 'Get an endpoint by id or uid',
+      tag: TAG,
+      params: endpointParams,
+      responses: { 200: { description: 'The endpoint', schema: endpointOutSchema }, 404: { description: 'Not found' } },
+    },
+    async ({ req, params }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      return { status: 200, body: endpointOut(await findEndpoint(em, app, params.endpoint)) };
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'put',
+      path: '/app/:app/endpoint/:endpoint',
+      operationId: 'v1.endpoint.update',
+      summary: 'Update an endpoint; a uid that does not exist yet creates it',
+      tag: TAG,
+      params: endpointParams,
+      body: endpointUpdate,
+      responses: {
+        200: { description: 'Updated', schema: endpointOutSchema },
+        201: { description: 'Created under the uid of the path', schema: endpointOutSchema },
+        404: { description: 'No endpoint with this id' },
+      },
+    },
+    async ({ req, params, body }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      const existing = await findEndpoint(em, app, params.endpoint).catch((err) => {
+        if (err instanceof HttpError && err.status === 404) return null;
+        throw err;
+      });
+      const change = changeFrom(body, 'put');
+      if (!existing) {
+        // Upsert as Svix's server does; an `ep_` id cannot be chosen, so only a uid creates.
+        if (params.endpoint.startsWith('ep_')) throw notFound('Endpoint');
+        const ep = await createEndpoint(em, app, { ...change, uid: change.uid ?? params.endpoint }, writeDeps);
+        await events.created(app, ep);
+        return { status: 201, body: endpointOut(ep) };
+      }
+      const wasDisabled = existing.disabled;
+      const ep = await updateEndpoint(em, existing, change, writeDeps);
+      await events.updated(app, ep, wasDisabled);
+      return { status: 200, body: endpointOut(ep) };
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'patch',
+      path: '/app/:app/endpoint/:endpoint',
+      operationId: 'v1.endpoint.patch',
+      summary: 'Change some fields of an endpoint',
+      tag: TAG,
+      params: endpointParams,
+      body: endpointPatch,
+      responses: { 200: { description: 'Updated', schema: endpointOutSchema }, 404: { description: 'Not found' } },
+    },
+    async ({ req, params, body }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      const existing = await findEndpoint(em, app, params.endpoint);
+      const wasDisabled = existing.disabled;
+      const ep = await updateEndpoint(em, existing, changeFrom(body, 'patch'), writeDeps);
+      await events.updated(app, ep, wasDisabled);
+      return { status: 200, body: endpointOut(ep) };
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'delete',
+      path: '/app/:app/endpoint/:endpoint',
+      operationId: 'v1.endpoint.delete',
+      summary: 'Delete an endpoint; its running deliveries stop as cancelled',
+      tag: TAG,
+      params: endpointParams,
+      responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' } },
+    },
+    async ({ req, params }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      const ep = await findEndpoint(em, app, params.endpoint);
+      await em.getConnection().execute('delete from endpoints where id = ? and app_id = ?', [ep.id, app.id]);
+      await events.deleted(app, ep);
+      return { status: 204 };
+    },
+  );
+
+  secretRoutes(router, deps);
+  headerRoutes(router, deps);
+  statsRoutes(router, deps);
+  sendExampleRoutes(router, deps);
   return router;
 }

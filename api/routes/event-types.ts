@@ -33,7 +33,10 @@ const fields = {
   example: jsonObject.nullish(),
 };
 
-export const eventTypeIn = z.object({ name: eventTypeName, ...fields }).strict().meta({ id: 'EventTypeIn' });
+export const eventTypeIn = z
+  .object({ name: eventTypeName, ...fields })
+  .strict()
+  .meta({ id: 'EventTypeIn' });
 const eventTypeUpdate = z.object(fields).strict().meta({ id: 'EventTypeUpdate' });
 const eventTypePatch = z
   .object({ ...fields, description: fields.description.optional() })
@@ -57,7 +60,12 @@ export const eventTypeOutSchema = z
   })
   .meta({ id: 'EventTypeOut' });
 const listOut = z
-  .object({ data: z.array(eventTypeOutSchema), iterator: z.string().nullable(), prevIterator: z.string().nullable(), done: z.boolean() })
+  .object({
+    data: z.array(eventTypeOutSchema),
+    iterator: z.string().nullable(),
+    prevIterator: z.string().nullable(),
+    done: z.boolean(),
+  })
   .meta({ id: 'ListResponse_EventTypeOut_' });
 
 const nameParams = z.object({ event_type_name: eventTypeName });
@@ -68,7 +76,9 @@ export function exampleOf(et: Pick<EventType, 'example' | 'schemas'>): Record<st
   if (et.example) return et.example;
   const examples = (et.schemas?.['1'] as { examples?: unknown } | undefined)?.examples;
   const first = Array.isArray(examples) ? examples[0] : undefined;
-  return first && typeof first === 'object' && !Array.isArray(first) ? (first as Record<string, unknown>) : null;
+  return first && typeof first === 'object' && !Array.isArray(first)
+    ? (first as Record<string, unknown>)
+    : null;
 }
 
 export function eventTypeOut(et: EventType, withContent = true) {
@@ -89,7 +99,8 @@ export function eventTypeOut(et: EventType, withContent = true) {
 
 /** Copies the given fields; on a full update (PUT, create) a missing field takes its default. */
 function assign(et: EventType, body: Fields, full: boolean): void {
-  const pick = <K extends keyof Fields, D>(k: K, d: D) => (body[k] !== undefined ? body[k] : full ? d : undefined);
+  const pick = <K extends keyof Fields, D>(k: K, d: D) =>
+    body[k] !== undefined ? body[k] : full ? d : undefined;
   const set = <K extends keyof EventType>(k: K, v: EventType[K] | undefined) => {
     if (v !== undefined) et[k] = v;
   };
@@ -100,7 +111,10 @@ function assign(et: EventType, body: Fields, full: boolean): void {
   set('archived', pick('archived', false));
   set('deprecated', pick('deprecated', false));
   set('schemas', pick('schemas', null) as EventType['schemas'] | undefined);
-  set('featureFlag', body.featureFlag !== undefined ? body.featureFlag : flags !== undefined ? flags : full ? null : undefined);
+  set(
+    'featureFlag',
+    body.featureFlag !== undefined ? body.featureFlag : flags !== undefined ? flags : full ? null : undefined,
+  );
   set('groupName', pick('groupName', null));
   set('example', pick('example', null) as EventType['example'] | undefined);
   et.updatedAt = new Date();
@@ -155,7 +169,11 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
       summary: 'List event types by name',
       tag: TAG,
       query: paginationQuery.extend({
-        iterator: z.string().max(257).regex(/^-?[a-zA-Z0-9\-_.]+$/, 'must be an iterator returned by a previous page').nullish(),
+        iterator: z
+          .string()
+          .max(257)
+          .regex(/^-?[a-zA-Z0-9\-_.]+$/, 'must be an iterator returned by a previous page')
+          .nullish(),
         include_archived: boolFlag.default('false'),
         with_content: boolFlag.default('false'),
       }),
@@ -166,8 +184,19 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
       const where: Record<string, unknown> = {};
       if (ks.after) where.name = { [ks.op === '>' ? '$gt' : '$lt']: ks.after };
       if (q.include_archived !== 'true') where.archived = false;
-      const rows = await orm.em.fork().find(EventTypeSchema, where, { orderBy: { name: ks.dir }, limit: ks.fetch });
-      return { status: 200, body: page(rows, ks, q.limit, (r) => r.name, (r) => eventTypeOut(r, q.with_content === 'true')) };
+      const rows = await orm.em
+        .fork()
+        .find(EventTypeSchema, where, { orderBy: { name: ks.dir }, limit: ks.fetch });
+      return {
+        status: 200,
+        body: page(
+          rows,
+          ks,
+          q.limit,
+          (r) => r.name,
+          (r) => eventTypeOut(r, q.with_content === 'true'),
+        ),
+      };
     },
   );
 
@@ -213,9 +242,15 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
       summary: 'Get an event type (archived ones too)',
       tag: TAG,
       params: nameParams,
-      responses: { 200: { description: 'The event type', schema: eventTypeOutSchema }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'The event type', schema: eventTypeOutSchema },
+        404: { description: 'Not found' },
+      },
     },
-    async ({ params }) => ({ status: 200, body: eventTypeOut(await find(orm.em.fork(), params.event_type_name)) }),
+    async ({ params }) => ({
+      status: 200,
+      body: eventTypeOut(await find(orm.em.fork(), params.event_type_name)),
+    }),
   );
 
   defineRoute(
@@ -259,7 +294,10 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
       access: 'admin',
       params: nameParams,
       body: eventTypePatch,
-      responses: { 200: { description: 'Updated', schema: eventTypeOutSchema }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'Updated', schema: eventTypeOutSchema },
+        404: { description: 'Not found' },
+      },
     },
     async ({ params, body }) => {
       const em = orm.em.fork();

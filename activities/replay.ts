@@ -1,0 +1,81 @@
+import type { Orm } from '../src/db/orm';
+import type { Dispatcher } from '../src/domain/dispatcher';
+import type { Logger } from '../src/logger';
+import {
+  replayCount,
+  replayDeliveryId,
+  replayPage,
+  type ReplayCursor,
+  type ReplayQuery,
+  type ReplayRow,
+} from '../src/domain/replay';
+import type { BackgroundTaskStatus } from '../src/db/entities';
+
+export interface StartReplayInput {
+  taskId: string;
+  appId: string;
+  rows: ReplayRow[];
+}
+
+export interface StartReplayResult {
+  started: number;
+  /** Already started under this replay's id (a restarted page): not sent again. */
+  skipped: number;
+}
+
+export interface ReplayTaskUpdate {
+  taskId: string;
+  status: BackgroundTaskStatus;
+  data: Record<string, unknown>;
+}
+
+/** Activities of the ReplayDeliveries workflow: page the query, start deliveries, record progress. */
+export function createReplayActivities(deps: { orm: Orm; dispatcher: Dispatcher; log: Logger }) {
+  const db = () => deps.orm.em.getConnection();
+  return {
+    async countReplay(query: ReplayQuery): Promise<number> {
+      return replayCount(db(), query);
+    },
+
+    async replayPage(input: { query: ReplayQuery; cursor: ReplayCursor | null; limit: number }): Promise<ReplayRow[]> {
+      return replayPage(db(), input.query, input.cursor, input.limit);
+    },
+
+    async startReplayDeliveries(input: StartReplayInput): Promise<StartReplayResult> {
+      const outcomes = await Promise.all(
+        input.rows.map(async (row) => {
+          const workflowId = replayDeliveryId(input.taskId, row.msgId, row.endpointId);
+          const started = await deps.dispatcher.startDelivery(
+            { msgId: row.msgId, endpointId: row.endpointId, appId: input.appId, eventType: row.eventType },
+            workflowId,
+            'replay',
+            input.taskId,
+          );
+          // Recorded after the start, so a crash in between leaves it "missing" and the
+          // restarted page finds it again (and is told it was already started).
+          if (row.missing) {
+            await db().execute(
+              `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id)
+               values (?, ?, ?, ?, 'pending', now(), ?) on conflict (msg_id, endpoint_id) do nothing`,
+              [row.msgId, row.endpointId, input.appId, row.eventType, workflowId],
+            );
+          }
+          return started;
+        }),
+      );
+      const started = outcomes.filter(Boolean).length;
+      return { started, skipped: outcomes.length - started };
+    },
+
+    async updateReplayTask(input: ReplayTaskUpdate): Promise<void> {
+      // A finished task stays finished: a late retry of this activity must not reopen it.
+      await db().execute(
+        `update background_tasks set status = ?, data = data || ?::jsonb, updated_at = now()
+          where id = ? and status = 'running'`,
+        [input.status, JSON.stringify(input.data), input.taskId],
+      );
+    },
+  };
+}
+
+export type ReplayActivities = ReturnType<typeof createReplayActivities>;

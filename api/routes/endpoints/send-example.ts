@@ -1,0 +1,62 @@
+import type { Router } from 'express';
+import { EventTypeSchema } from '../../../src/db/entities';
+import type { ApiDeps } from '../../context';
+import { conflict, invalid } from '../../http-errors';
+import { findApp, findEndpoint } from '../../resolve';
+import { defineRoute } from '../../route';
+import { messageOut, messageOutSchema, newMessage, storeMessage } from '../messages';
+import { exampleOf } from './model';
+import { endpointParams, sendExampleIn } from './schemas';
+
+/** Svix's connectivity check event: always available, whether in the catalog or not. */
+const PING = { eventType: 'svix.ping', payload: { success: true } };
+
+/**
+ * Sends the example of an event type to this one endpoint as a real message (stored,
+ * signed, retried, with attempts like any other), whatever the endpoint subscribes to.
+ */
+export function sendExampleRoutes(router: Router, { orm, dispatcher, config }: ApiDeps): void {
+  defineRoute(
+    router,
+    {
+      method: 'post',
+      path: '/app/:app/endpoint/:endpoint/send-example',
+      operationId: 'v1.endpoint.send-example',
+      summary: "Send an event type's example to this endpoint",
+      tag: 'Endpoint',
+      params: endpointParams,
+      body: sendExampleIn,
+      idempotent: true,
+      responses: {
+        202: { description: 'Accepted: stored, delivery under way', schema: messageOutSchema },
+        409: { description: 'The endpoint is disabled' },
+        422: { description: 'Unknown or archived event type, or no such example' },
+      },
+    },
+    async ({ req, params, body }) => {
+      const em = orm.em.fork();
+      const app = await findApp(em, req, params.app);
+      const ep = await findEndpoint(em, app, params.endpoint);
+      if (ep.disabled) throw conflict('The endpoint is disabled: enable it to send an example');
+
+      let payload: Record<string, unknown> | null;
+      const et = await em.findOne(EventTypeSchema, { name: body.eventType });
+      if (et && !et.archived) {
+        payload = exampleOf(et, body.exampleIndex);
+        if (!payload) {
+          throw body.exampleIndex !== undefined
+            ? invalid(['body', 'exampleIndex'], `Event type "${et.name}" has no example at index ${body.exampleIndex}`)
+            : invalid(['body', 'eventType'], `Event type "${et.name}" has no example`);
+        }
+      } else if (body.eventType === PING.eventType) {
+        payload = PING.payload;
+      } else {
+        throw invalid(['body', 'eventType'], `Event type "${body.eventType}" ${et ? 'is archived' : 'does not exist'}`);
+      }
+
+      const msg = newMessage(app, { eventType: body.eventType, payload }, config.HOOKFLOW_RETENTION_DAYS);
+      dispatcher.enqueue(await storeMessage(em, app, msg, { endpointId: ep.id }));
+      return { status: 202, body: messageOut(msg) };
+    },
+  );
+}

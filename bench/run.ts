@@ -1,0 +1,184 @@
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { Client, Connection } from '@temporalio/client';
+import { breakdown } from './breakdown';
+import { HookflowClient } from './hookflow-client';
+import { BenchReceiver } from './receiver';
+import { gitCommit, machine, markdown, type Results } from './report';
+import { bareTemporal, endToEnd, fanOut, ingest, rawHttp, type Ctx } from './scenarios';
+import { REPO, startStack, type Child, type Stack } from './stack';
+import { Progress, round } from './util';
+
+const SCENARIOS = ['raw', 'temporal', 'e2e', 'fanout', 'ingest'] as const;
+
+const program = new Command('npm run bench --')
+  .description('Hookflow benchmarks: ingest, end to end, fan-out, beside bare Temporal and raw HTTP, on a stack of their own')
+  .option('--messages <n>', 'messages for end to end and the baselines', (v) => parseInt(v, 10), 2000)
+  .option('--scale <n>', 'multiply every size (messages, fan-out, ingest duration)', (v) => parseFloat(v), 1)
+  .option('--concurrency <n>', 'requests in flight for every load generator', (v) => parseInt(v, 10), 32)
+  .option('--ingest-seconds <n>', 'length of the ingest burst', (v) => parseInt(v, 10), 10)
+  .option('--only <list>', `comma-separated subset of ${SCENARIOS.join(',')}`)
+  .addOption(new Option('--temporal-db <kind>', 'the dev server database').choices(['file', 'memory']).default('file'))
+  .option('--env <KEY=VALUE...>', 'extra environment for the API and worker (e.g. DATABASE_POOL_MAX=20)', [])
+  .option('--no-append', 'do not append the table to BENCHMARKS.md');
+
+interface Opts {
+  messages: number;
+  scale: number;
+  concurrency: number;
+  ingestSeconds: number;
+  only?: string;
+  temporalDb: 'file' | 'memory';
+  env: string[];
+  append: boolean;
+}
+
+async function main(): Promise<number> {
+  const opts = program.parse(process.argv).opts<Opts>();
+  const only = new Set(opts.only ? opts.only.split(',').map((s) => s.trim()) : SCENARIOS);
+  for (const s of only) if (!SCENARIOS.includes(s as never)) throw new Error(`--only: unknown scenario "${s}"`);
+  const messages = Math.max(1, Math.round(opts.messages * opts.scale));
+  const ingestSeconds = Math.max(1, Math.round(opts.ingestSeconds * opts.scale));
+  const fanOutMessages = Math.max(1, Math.round(1000 * opts.scale));
+  const env = Object.fromEntries(
+    opts.env.map((kv) => {
+      const i = kv.indexOf('=');
+      if (i < 1) throw new Error(`--env ${kv}: expected KEY=VALUE`);
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    }),
+  );
+  const started = performance.now();
+  const progress = new Progress();
+  const log = (m: string) => progress.log(`· ${m}`);
+  const date = new Date().toISOString();
+  const loadStart = Math.round(os.loadavg()[0] * 100) / 100;
+  const results: Results = {
+    date,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    commit: gitCommit(REPO),
+    machine: machine(),
+    settings: { messages, concurrency: opts.concurrency, ingestSeconds, temporalDb: opts.temporalDb, setupVia: 'api', env },
+    rssMb: { api: null, worker: null, apiPlusWorker: null, baselineWorker: null },
+    targets: {},
+    signatures: { verified: 0, bad: 0 },
+    durationSeconds: 0,
+  };
+
+  let stack: Stack | null = null;
+  let baselineWorker: Child | null = null;
+  const receiver = new BenchReceiver();
+  let hookflow: HookflowClient | null = null;
+  let connection: Connection | null = null;
+  let stopping: Promise<void> | null = null;
+  const cleanup = () =>
+    (stopping ??= (async () => {
+      progress.stop();
+      await hookflow?.close().catch(() => undefined);
+      await connection?.close().catch(() => undefined);
+      await stack?.stop().catch(() => undefined);
+      await receiver.close().catch(() => undefined);
+    })());
+  // A closed pipe (`| head`) must not kill the bench before it stops its processes.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.once(sig, () => {
+      process.stderr.write(`\n${sig}: stopping every process the bench started…\n`);
+      void cleanup().finally(() => process.exit(130));
+    });
+
+  try {
+    const receiverUrl = await receiver.listen();
+    stack = await startStack({ temporalDb: opts.temporalDb, hookflowEnv: env, log });
+    baselineWorker = stack.spawn('baseline worker', [path.join(__dirname, 'baseline-worker.js')]);
+    connection = await Connection.connect({ address: stack.temporalAddress });
+    const temporal = new Client({ connection });
+    hookflow = new HookflowClient(stack, receiverUrl, opts.concurrency);
+    const ctx: Ctx = { stack, receiver, receiverUrl, hookflow, temporal, progress, concurrency: opts.concurrency, runTag: Date.now().toString(36) };
+
+    // Warm-up, not measured: both workers polling, JIT warm, pools open.
+    log('warming up');
+    const savedConcurrency = ctx.concurrency;
+    ctx.concurrency = 8;
+    await endToEnd(ctx, 'warm', 50);
+    await bareTemporal(ctx, 'warmwf', 50);
+    await rawHttp(ctx, 'warmraw', 50);
+    ctx.concurrency = savedConcurrency;
+    results.settings.setupVia = hookflow.setupVia;
+
+    if (only.has('raw')) results.raw = await rawHttp(ctx, 'raw', messages);
+    if (only.has('temporal')) results.temporal = await bareTemporal(ctx, 'temporal', messages);
+    if (only.has('e2e')) {
+      const { appId, ...e2e } = await endToEnd(ctx, 'e2e', messages);
+      results.endToEnd = e2e;
+      results.endToEndBreakdown = await breakdown(stack.databaseUrl, appId);
+    }
+    if (only.has('fanout')) {
+      results.fanOut100Raw = await rawHttp(ctx, 'fan100raw', 100);
+      results.fanOut100Temporal = await bareTemporal(ctx, 'fan100wf', 100);
+      results.fanOut100 = await fanOut(ctx, 'fan100', 1, 100);
+      results.fanOutMany = await fanOut(ctx, 'fanmany', fanOutMessages, 10);
+    }
+    if (only.has('ingest')) results.ingest = await ingest(ctx, 'ingest', ingestSeconds, opts.concurrency);
+  } catch (err) {
+    results.error = (err as Error).message ?? String(err);
+    progress.log(`bench failed: ${results.error}`);
+  } finally {
+    results.rssMb = {
+      api: stack?.api.peakRssMb() ?? null,
+      worker: stack?.worker.peakRssMb() ?? null,
+      apiPlusWorker: stack ? (stack.api.peakRssMb() ?? 0) + (stack.worker.peakRssMb() ?? 0) : null,
+      baselineWorker: baselineWorker?.peakRssMb() ?? null,
+    };
+    await cleanup();
+  }
+
+  results.signatures = { verified: receiver.verified, bad: receiver.badSignatures };
+  if (receiver.badSignatures) results.error = `${results.error ? `${results.error}; ` : ''}${receiver.badSignatures} deliveries failed signature verification`;
+  results.durationSeconds = round((performance.now() - started) / 1000);
+  results.machine.loadAverage = { start: loadStart, end: Math.round(os.loadavg()[0] * 100) / 100 };
+  results.targets = targets(results);
+
+  const dir = path.join(REPO, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${date.replace(/:/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  const table = markdown(results);
+  process.stdout.write(`\n${table}\nresults: ${path.relative(REPO, file)}\n`);
+  if (opts.append) {
+    const target = path.join(REPO, 'BENCHMARKS.md');
+    if (!existsSync(target)) writeFileSync(target, '# Benchmarks\n\n## Runs\n\n');
+    appendFileSync(target, `\n${table}`);
+    process.stdout.write('appended to BENCHMARKS.md\n');
+  }
+  return results.error ? 1 : 0;
+}
+
+function targets(r: Results): Results['targets'] {
+  const out: Results['targets'] = {};
+  if (r.endToEnd && r.temporal) {
+    const share = r.endToEnd.perSecond / r.temporal.perSecond;
+    out['end-to-end deliveries/s vs bare Temporal'] = { target: '≥ 80%', value: `${Math.round(share * 100)}%`, met: share >= 0.8 };
+  }
+  if (r.ingest && r.temporal) {
+    const i = r.ingest;
+    const faster = i.perSecond > r.temporal.sendPerSecond;
+    out['ingest not capped by Temporal start rate'] = {
+      target: 'accepted/s above workflow starts/s, backlog drained, nothing lost',
+      value: `${i.perSecond}/s accepted vs ${r.temporal.sendPerSecond}/s starts; ${i.delivered} of ${i.stored} stored delivered, ${i.lost} lost`,
+      met: faster && i.lost === 0 && i.delivered >= i.stored,
+    };
+  }
+  if (r.rssMb.apiPlusWorker !== null) out['peak RSS API + worker'] = { target: '< 400 MB', value: `${r.rssMb.apiPlusWorker} MB`, met: r.rssMb.apiPlusWorker < 400 };
+  return out;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

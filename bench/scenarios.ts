@@ -1,0 +1,228 @@
+import autocannon from 'autocannon';
+import type { Client } from '@temporalio/client';
+import { Pool } from 'undici';
+import { BASELINE_TASK_QUEUE } from './baseline-worker';
+import type { HookflowClient } from './hookflow-client';
+import { messageBody } from './hookflow-client';
+import type { BenchReceiver } from './receiver';
+import type { Stack } from './stack';
+import { latencyOf, Progress, round, runPool, track, type Latency } from './util';
+
+export interface Ctx {
+  stack: Stack;
+  receiver: BenchReceiver;
+  receiverUrl: string;
+  hookflow: HookflowClient;
+  temporal: Client;
+  progress: Progress;
+  concurrency: number;
+  runTag: string;
+}
+
+/** Deliveries of one batch: rate from the first send to the last receipt, and per-item latency. */
+export interface Delivered {
+  count: number;
+  seconds: number;
+  perSecond: number;
+  /** Sends (POST /msg, workflow.start, raw POST) per second while sending. */
+  sendPerSecond: number;
+  /** Send to receipt, ms. */
+  latency: Latency;
+  /** Send to answer (202 / start acknowledged / 200), ms. */
+  sendLatency: Latency;
+}
+
+/** Long enough for a slow machine, short enough that a stuck run ends by itself. */
+const timeoutFor = (n: number) => 60_000 + n * 60;
+
+async function deliverBatch(
+  ctx: Ctx,
+  title: string,
+  scope: string,
+  n: number,
+  send: (i: number) => Promise<{ path: string; id: string }>,
+): Promise<Delivered> {
+  const bar = ctx.progress.start(title, n, 'received');
+  const sentAt: number[] = new Array(n);
+  const answered: number[] = new Array(n);
+  const keys: Array<{ path: string; id: string }> = new Array(n);
+  const base = ctx.receiver.count(scope);
+  const started = performance.now();
+  const arrived = ctx.receiver.waitFor(scope, base + n, timeoutFor(n));
+  arrived.catch(() => undefined);
+  await runPool(n, ctx.concurrency, async (i) => {
+    sentAt[i] = performance.now();
+    keys[i] = await send(i);
+    answered[i] = performance.now();
+  });
+  const sendSeconds = (performance.now() - started) / 1000;
+  await track(bar, arrived, () => ctx.receiver.count(scope) - base);
+  const receipts = keys.map((k) => ctx.receiver.receivedAt(k.path, k.id));
+  const missing = receipts.filter((r) => r === undefined).length;
+  if (missing) throw new Error(`${title}: ${missing} of ${n} sends never arrived`);
+  const last = Math.max(...(receipts as number[]));
+  const seconds = (last - started) / 1000;
+  ctx.progress.finish();
+  return {
+    count: n,
+    seconds: round(seconds, 2),
+    perSecond: round(n / seconds),
+    sendPerSecond: round(n / sendSeconds),
+    latency: latencyOf(receipts.map((r, i) => (r as number) - sentAt[i])),
+    sendLatency: latencyOf(answered.map((a, i) => a - sentAt[i])),
+  };
+}
+
+/** Raw HTTP: undici posting straight to the receiver, the ceiling of the network path. */
+export async function rawHttp(ctx: Ctx, scope: string, n: number): Promise<Delivered> {
+  const pool = new Pool(ctx.receiverUrl, { connections: ctx.concurrency, keepAliveTimeout: 30_000 });
+  try {
+    const body = JSON.stringify(messageBody(0));
+    return await deliverBatch(ctx, `raw HTTP: ${n} POSTs at concurrency ${ctx.concurrency}`, scope, n, async (i) => {
+      const id = `raw_${ctx.runTag}_${scope}_${i}`;
+      const path = `/${scope}/direct`;
+      const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', 'webhook-id': id }, body });
+      await res.body.dump();
+      return { path, id };
+    });
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Bare Temporal: one minimal workflow per delivery, started like Hookflow's dispatcher does. */
+export async function bareTemporal(ctx: Ctx, scope: string, n: number): Promise<Delivered> {
+  const path = `/${scope}/wf`;
+  return deliverBatch(ctx, `bare Temporal: ${n} workflows at concurrency ${ctx.concurrency}`, scope, n, async (i) => {
+    const id = `bench-${ctx.runTag}-${scope}-${i}`;
+    await ctx.temporal.workflow.start('BaselineDelivery', {
+      taskQueue: BASELINE_TASK_QUEUE,
+      workflowId: id,
+      args: [{ url: ctx.receiverUrl + path, id }],
+    });
+    return { path, id };
+  });
+}
+
+/** End to end: POST /msg for each of N messages to one endpoint, until the receiver has all. */
+export async function endToEnd(ctx: Ctx, scope: string, n: number): Promise<Delivered & { appId: string }> {
+  const app = await ctx.hookflow.createApp(scope, 1);
+  const path = app.endpoints[0].path;
+  ctx.receiver.secrets.set(path, app.endpoints[0].secret);
+  const result = await deliverBatch(ctx, `end to end: ${n} messages at concurrency ${ctx.concurrency}`, scope, n, async (i) => ({
+    path,
+    id: await ctx.hookflow.send(app.id, i),
+  }));
+  return { ...result, appId: app.id };
+}
+
+export interface FanOut {
+  messages: number;
+  endpoints: number;
+  deliveries: number;
+  /** First POST to the last receipt. */
+  seconds: number;
+  perSecond: number;
+  latency: Latency;
+}
+
+/** `messages` messages to an app with `endpoints` endpoints; every endpoint must get every one. */
+export async function fanOut(ctx: Ctx, scope: string, messages: number, endpoints: number): Promise<FanOut> {
+  const app = await ctx.hookflow.createApp(scope, endpoints);
+  for (const ep of app.endpoints) ctx.receiver.secrets.set(ep.path, ep.secret);
+  const total = messages * endpoints;
+  const bar = ctx.progress.start(`fan-out: ${messages} message(s) × ${endpoints} endpoints`, total, 'received');
+  const arrived = ctx.receiver.waitFor(scope, total, timeoutFor(total));
+  arrived.catch(() => undefined);
+  const started = performance.now();
+  const sent: Array<{ id: string; at: number }> = new Array(messages);
+  await runPool(messages, ctx.concurrency, async (i) => {
+    const at = performance.now();
+    sent[i] = { id: await ctx.hookflow.send(app.id, i), at };
+  });
+  await track(bar, arrived, () => ctx.receiver.count(scope));
+  const latencies: number[] = [];
+  let last = started;
+  for (const s of sent)
+    for (const ep of app.endpoints) {
+      const r = ctx.receiver.receivedAt(ep.path, s.id);
+      if (r === undefined) throw new Error(`fan-out: ${s.id} never reached ${ep.path}`);
+      latencies.push(r - s.at);
+      last = Math.max(last, r);
+    }
+  ctx.progress.finish();
+  const seconds = (last - started) / 1000;
+  return { messages, endpoints, deliveries: total, seconds: round(seconds, 2), perSecond: round(total / seconds), latency: latencyOf(latencies) };
+}
+
+export interface Ingest {
+  connections: number;
+  durationSeconds: number;
+  accepted: number;
+  non2xx: number;
+  errors: number;
+  perSecond: number;
+  latency: { p50: number; p99: number; max: number };
+  /** Messages stored in PostgreSQL for the app (must equal accepted). */
+  stored: number;
+  /** Distinct deliveries the receiver got (must equal accepted). */
+  delivered: number;
+  lost: number;
+  /** From the end of the burst until the last delivery. */
+  drainSeconds: number;
+  /** Delivered / (burst start → last delivery). */
+  deliveredPerSecond: number;
+}
+
+/** Ingest: autocannon at fixed concurrency, then the backlog must drain with nothing lost. */
+export async function ingest(ctx: Ctx, scope: string, seconds: number, connections: number): Promise<Ingest> {
+  const app = await ctx.hookflow.createApp(scope, 1);
+  ctx.receiver.secrets.set(app.endpoints[0].path, app.endpoints[0].secret);
+  const bar = ctx.progress.start(`ingest: POST /msg for ${seconds}s with ${connections} connections (autocannon)`, seconds, 'seconds');
+  const started = performance.now();
+  const run = autocannon({
+    url: `${ctx.stack.apiUrl}/api/v1/app/${app.id}/msg`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${ctx.stack.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(messageBody(0)),
+    connections,
+    duration: seconds,
+  });
+  const result = await track(bar, run, () => Math.min(seconds, Math.floor((performance.now() - started) / 1000)));
+  const burstEnd = performance.now();
+  // autocannon stops on time with requests still in flight; the API finishes those, so
+  // the backlog to drain is what PostgreSQL holds once the count stops moving.
+  let stored = await ctx.hookflow.countMessages(app.id);
+  for (let previous = -1; stored !== previous; ) {
+    await new Promise((r) => setTimeout(r, 1000));
+    previous = stored;
+    stored = await ctx.hookflow.countMessages(app.id);
+  }
+  const accepted = result['2xx'];
+  const drain = ctx.progress.start(`ingest: draining the backlog of ${stored} deliveries (${accepted} answered 202 within the burst)`, stored, 'received');
+  let timedOut = false;
+  await track(
+    drain,
+    ctx.receiver.waitFor(scope, stored, timeoutFor(stored)).catch(() => void (timedOut = true)),
+    () => ctx.receiver.count(scope),
+  );
+  ctx.progress.finish();
+  const times = ctx.receiver.timesOf(scope);
+  const last = times.length ? Math.max(...times) : burstEnd;
+  const delivered = ctx.receiver.count(scope);
+  if (timedOut) ctx.progress.log(`ingest: backlog did not drain: ${delivered} of ${stored} delivered`);
+  return {
+    connections,
+    durationSeconds: round(result.duration, 2),
+    accepted,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    perSecond: round(accepted / result.duration),
+    latency: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    stored,
+    delivered,
+    lost: Math.max(0, stored - delivered),
+    drainSeconds: round((last - burstEnd) / 1000, 2),
+    deliveredPerSecond: round(delivered / ((last - started) / 1000)),
+  };
+}

@@ -1,0 +1,186 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../src/postgres/embedded';
+import { resolveBinary, TEMPORAL_CLI } from '../src/temporal/cli-resolver';
+import { freePort, startDevServer } from '../src/temporal/dev-server';
+import { migrate, openOrm } from '../src/db/orm';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+
+/** One process the bench started: its peak resident memory is read from /proc. */
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  /** Resident set high-water mark in MB (VmHWM), since the process started. */
+  peakRssMb(): number | null;
+  /** Current resident set in MB (VmRSS). */
+  rssMb(): number | null;
+  stop(): Promise<void>;
+}
+
+function procStatusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | null {
+  if (!pid) return null;
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${field}:`));
+    return line ? Math.round(Number(line.split(/\s+/)[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function spawnNode(name: string, args: string[], env: NodeJS.ProcessEnv, log: (m: string) => void): Child {
+  const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let lastPeak: number | null = null;
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  child.once('exit', (code, signal) => {
+    if (!stopping) log(`${name} exited (${code ?? signal}): ${stderr.trim().slice(-1500)}`);
+  });
+  let stopping = false;
+  return {
+    name,
+    process: child,
+    peakRssMb() {
+      // Read while alive; after exit the last value read stands.
+      const v = procStatusMb(child.pid, 'VmHWM');
+      if (v !== null) lastPeak = v;
+      return lastPeak;
+    },
+    rssMb: () => procStatusMb(child.pid, 'VmRSS'),
+    stop() {
+      stopping = true;
+      return new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.once('exit', () => (clearTimeout(kill), resolve()));
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+export interface Stack {
+  tmp: string;
+  databaseUrl: string;
+  temporalAddress: string;
+  temporalBinary: string;
+  apiUrl: string;
+  adminToken: string;
+  secretKey: string;
+  api: Child;
+  worker: Child;
+  /** Env for a production process (API, worker, baseline worker). */
+  env(extra?: Record<string, string>): NodeJS.ProcessEnv;
+  spawn(name: string, args: string[], extra?: Record<string, string>): Child;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** `file` (a temp SQLite file in WAL mode, like `npm start`) or `memory`. */
+  temporalDb: 'file' | 'memory';
+  /** Extra environment for the API and worker (e.g. DATABASE_POOL_MAX). */
+  hookflowEnv: Record<string, string>;
+  log: (m: string) => void;
+}
+
+async function waitForHealth(url: string, child: Child, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null) throw new Error(`${child.name} exited before it answered`);
+    try {
+      const res = await fetch(`${url}/api/v1/health`);
+      if (res.status === 204 || res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${child.name} did not answer ${url}/api/v1/health within ${timeoutMs / 1000}s`);
+}
+
+/**
+ * The stack as production runs it: embedded PostgreSQL, a Temporal dev server, migrations,
+ * then `hookflow api` and `hookflow worker` as separate processes. Every piece started is
+ * registered for `stop()` as soon as it exists, so a failure half way still cleans up.
+ */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'hookflow-bench-'));
+  chmodSync(tmp, 0o755);
+  const stops: Array<() => Promise<void>> = [];
+  const children: Child[] = [];
+  const stop = async () => {
+    for (const c of children.splice(0).reverse()) await c.stop().catch(() => undefined);
+    for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    opts.log('starting embedded PostgreSQL');
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'postgres'), port: await freePort(), log: opts.log });
+    stops.push(() => pg.stop());
+    const temporalBinary = resolveBinary(TEMPORAL_CLI, path.join(REPO, '.hookflow', 'bin'), opts.log);
+    opts.log(`starting the Temporal dev server (${opts.temporalDb} database)`);
+    const server = await startDevServer({
+      binary: temporalBinary,
+      port: await freePort(),
+      uiPort: null,
+      dbFile: opts.temporalDb === 'file' ? path.join(tmp, 'temporal.db') : undefined,
+    });
+    stops.push(() => server.stop());
+    const orm = await openOrm(pg.url);
+    await migrate(orm);
+    await orm.close();
+
+    const adminToken = `bench_${randomBytes(16).toString('hex')}`;
+    const secretKey = randomBytes(32).toString('base64');
+    const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      DATABASE_URL: pg.url,
+      TEMPORAL_ADDRESS: server.address,
+      HOOKFLOW_ADMIN_TOKEN: adminToken,
+      HOOKFLOW_SECRET_KEY: secretKey,
+      HOOKFLOW_ALLOWED_CIDRS: '127.0.0.0/8',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...opts.hookflowEnv,
+      ...extra,
+    });
+    const spawnChild = (name: string, args: string[], extra?: Record<string, string>) => {
+      const c = spawnNode(name, args, env(extra), opts.log);
+      children.push(c);
+      return c;
+    };
+    const port = await freePort();
+    const cli = path.join(REPO, 'dist', 'src', 'cli.js');
+    opts.log('starting `hookflow api` and `hookflow worker`');
+    const api = spawnChild('api', [cli, 'api'], { PORT: String(port) });
+    const worker = spawnChild('worker', [cli, 'worker']);
+    const apiUrl = `http://127.0.0.1:${port}`;
+    await waitForHealth(apiUrl, api, 60_000);
+    return {
+      tmp,
+      databaseUrl: pg.url,
+      temporalAddress: server.address,
+      temporalBinary,
+      apiUrl,
+      adminToken,
+      secretKey,
+      api,
+      worker,
+      env,
+      spawn: spawnChild,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

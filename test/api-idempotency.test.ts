@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { startStack, type Stack } from './harness/stack';
+import { seedApp } from './harness/seed';
+import { IdempotencyStore } from '../api/middleware/idempotency';
+
+/** `idempotency-key` on POST: the work runs once per (token, key, method, URI) for 12 h. */
+describe('idempotency keys', () => {
+  let stack: Stack;
+  let store: IdempotencyStore;
+  const db = (sql: string, args: unknown[] = []) => stack.services.orm.em.getConnection().execute(sql, args);
+  const messages = async (appId: string) =>
+    Number((await db('select count(*) n from messages where app_id = ?', [appId]))[0].n);
+  const records = async (key: string) =>
+    (await db('select state, status_code from idempotency_records where key = ?', [key])) as Array<{
+      state: string;
+    }>;
+
+  beforeAll(async () => {
+    stack = await startStack({}, { worker: false });
+    store = new IdempotencyStore(stack.services.orm);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const send = (appId: string, key: string, payload: unknown = { n: 1 }, token?: string) =>
+    stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'order.created', payload }, token, {
+      'idempotency-key': key,
+    });
+
+  it('replays the same response for the same key and stores one message', async () => {
+    const appId = await seedApp(stack.services, { webhooksEnabled: false });
+    const key = randomUUID();
+    const first = await send(appId, key);
+    const second = await send(appId, key, { n: 2 });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(await messages(appId)).toBe(1);
+    // Another key, or no key, is another request.
+    expect((await send(appId, randomUUID())).body.id).not.toBe(first.body.id);
+    await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'order.created', payload: {} });
+    expect(await messages(appId)).toBe(3);
+  });
+
+  it('runs concurrent duplicates once: one row, the same answer for all', async () => {
+    const appId = await seedApp(stack.services, { webhooksEnabled: false });
+    const key = randomUUID();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => send(appId, key)));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(202));
+    for (const a of answers) expect(a.body).toEqual(answers[0].body);
+    expect(await messages(appId)).toBe(1);
+  });
+
+  it('keys by token and URI: the same key elsewhere is a different request', async () => {
+    const a = await seedApp(stack.services, { webhooksEnabled: false });
+    const b = await seedApp(stack.services, { webhooksEnabled: false });
+    const key = randomUUID();
+    const viaAdmin = await send(a, key);
+    const viaAppToken = await send(a, key, { n: 1 }, await stack.services.tokens.issueAppToken(a));
+    const otherApp = await send(b, key);
+    expect(new Set([viaAdmin.body.id, viaAppToken.body.id, otherApp.body.id]).size).toBe(3);
+    expect(await messages(a)).toBe(2);
+  });
+
+  it('works on application create too', async () => {
+    const key = randomUUID();
+    const uid = `idem-${key.slice(0, 8)}`;
+    const first = await stack.call('POST', '/api/v1/app', { name: 'Once', uid }, undefined, {
+      'idempotency-key': key,
+    });
+    const second = await stack.call('POST', '/api/v1/app', { name: 'Once', uid }, undefined, {
+      'idempotency-key': key,
+    });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.body).toEqual(first.body);
+    // Without the key, the same body is a real second attempt: 409.
+    expect((await stack.call('POST', '/api/v1/app', { name: 'Once', uid })).status).toBe(409);
+  });
+
+  it('does not keep a refused request: a retry with the same key runs', async () => {
+    const appId = await seedApp(stack.services, { webhooksEnabled: false });
+    const key = randomUUID();
+    const bad = await stack.call(
+      'POST',
+      `/api/v1/app/${appId}/msg`,
+      { eventType: 'bad type!', payload: {} },
+      undefined,
+      { 'idempotency-key': key },
+    );
+    expect(bad.status).toBe(422);
+    expect(
+      Number((await db('select count(*) n from idempotency_records where state = ?', ['in_progress']))[0].n),
+    ).toBe(0);
+    const good = await send(appId, key);
+    expect(good.status).toBe(202);
+    expect(await messages(appId)).toBe(1);
+  });
+
+  it('refuses a malformed key header with a 422 and does nothing', async () => {
+    const appId = await seedApp(stack.services, { webhooksEnabled: false });
+    const res = await send(appId, 'k'.repeat(257));
+    expect(res.status).toBe(422);
+    expect(res.body.detail[0].loc).toEqual(['header', 'idempotency-key']);
+    expect(await messages(appId)).toBe(0);
+  });
+
+  describe('the store', () => {
+    it('forgets a 5xx and a thrown error so a retry runs the work', async () => {
+      const key = `test-${randomUUID()}`;
+      let runs = 0;
+      const r1 = await store.run(key, async () => (runs++, { status: 503, body: { code: 'x' } }));
+      expect(r1?.status).toBe(503);
+      expect(await records(key)).toEqual([]);
+      await expect(store.run(key, async () => (runs++, Promise.reject(new Error('boom'))))).rejects.toThrow(
+        'boom',
+      );
+      expect(await records(key)).toEqual([]);
+      const r3 = await store.run(key, async () => (runs++, { status: 201, body: { ok: true } }));
+      const r4 = await store.run(key, async () => (runs++, { status: 201, body: { ok: false } }));
+      expect(runs).toBe(3);
+      expect(r4).toEqual({ ...r3, replayed: true, headers: undefined });
+      expect(await records(key)).toEqual([{ state: 'done', status_code: 201 }]);
+    });
+
+    it('makes a duplicate wait for the first to finish and answer the same', async () => {
+      const key = `test-${randomUUID()}`;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let runs = 0;
+      const first = store.run(key, async () => {
+        runs++;
+        await gate;
+        return { status: 202, body: { id: 'first' } };
+      });
+      // The first has claimed the key once its row is in_progress.
+      for (let i = 0; i < 100 && (await records(key)).length === 0; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(await records(key)).toEqual([{ state: 'in_progress', status_code: null }]);
+      const second = store.run(key, async () => (runs++, { status: 202, body: { id: 'second' } }));
+      release();
+      const [a, b] = await Promise.all([first, second]);
+      expect(runs).toBe(1);
+      expect(a?.body).toEqual({ id: 'first' });
+      expect(b?.body).toEqual({ id: 'first' });
+      expect(b?.replayed).toBe(true);
+    });
+
+    it('takes over an abandoned in_progress record and an expired finished one', async () => {
+      const abandoned = `test-${randomUUID()}`;
+      await db(
+        `insert into idempotency_records (key, state, created_at, expires_at) values (?, 'in_progress', now() - interval '10 minutes', now() + interval '1 hour')`,
+        [abandoned],
+      );
+      expect((await store.run(abandoned, async () => ({ status: 201, body: { fresh: 1 } })))?.replayed).toBe(
+        false,
+      );
+      const expired = `test-${randomUUID()}`;
+      await db(
+        `insert into idempotency_records (key, state, status_code, body, created_at, expires_at)
+         values (?, 'done', 201, '{"body":{"old":1}}', now() - interval '13 hours', now() - interval '1 hour')`,
+        [expired],
+      );
+      const r = await store.run(expired, async () => ({ status: 201, body: { fresh: 2 } }));
+      expect(r).toMatchObject({ body: { fresh: 2 }, replayed: false });
+      const kept = `test-${randomUUID()}`;
+      await db(
+        `insert into idempotency_records (key, state, status_code, body, created_at, expires_at)
+         values (?, 'done', 201, '{"body":{"old":1}}', now(), now() + interval '12 hours')`,
+        [kept],
+      );
+      expect(await store.run(kept, async () => ({ status: 201, body: { fresh: 3 } }))).toMatchObject({
+        body: { old: 1 },
+        replayed: true,
+      });
+    });
+  });
+});
