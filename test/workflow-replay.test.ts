@@ -1,0 +1,86 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { startStack } from './harness/stack';
+import { Receiver } from './harness/receiver';
+import { seedApp, seedEndpoint } from './harness/seed';
+import { eventually } from './harness/wait';
+import { endpointDisabledSignal, attemptsQuery } from '../workflows/definitions';
+
+/**
+ * Determinism guard: recorded DeliverMessage histories (test/fixtures/histories/*.pb) (success, retries, exhaustion,
+ * 410, cancel by signal) must replay on the current workflow code. A change that would
+ * break running deliveries fails here. Re-record with RECORD_HISTORIES=1 only on purpose.
+ */
+const dir = path.join(__dirname, 'fixtures', 'histories');
+
+describe('workflow replay', () => {
+  if (process.env.RECORD_HISTORIES === '1') {
+    it('records histories', async () => {
+      const stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '1,1' });
+      const receiver = await new Receiver().listen();
+      try {
+        const appId = await seedApp(stack.services);
+        const scenarios: Record<string, (r: Receiver) => void> = {
+          success: (r) => (r.behaviour = () => ({ status: 200 })),
+          'retry-then-success': (r) => (r.behaviour = (_q, n) => ({ status: n === 1 ? 500 : 200 })),
+          exhausted: (r) => (r.behaviour = () => ({ status: 500 })),
+          gone: (r) => (r.behaviour = () => ({ status: 410 })),
+        };
+        for (const [name, setup] of Object.entries(scenarios)) {
+          receiver.received.length = 0;
+          setup(receiver);
+          const ep = await seedEndpoint(stack.services, appId, { url: receiver.url(`/${name}`) });
+          const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: { name } });
+          const handle = stack.services.temporal.workflow.getHandle(`deliver-${res.body.id}-${ep.id}`);
+          await eventually(() => handle.describe().then(() => true), 'start');
+          await handle.result();
+          writeFileSync(path.join(dir, `deliver-${name}.pb`), encode(await handle.fetchHistory()));
+          await seedEndpointDisable(stack, ep.id);
+        }
+        // Cancelled by the endpointDisabled signal while waiting for a retry.
+        const slow = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '3600' });
+        try {
+          receiver.behaviour = () => ({ status: 500 });
+          const ep = await seedEndpoint(slow.services, appId, { url: receiver.url('/cancel') });
+          const res = await slow.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: {} });
+          const handle = slow.services.temporal.workflow.getHandle(`deliver-${res.body.id}-${ep.id}`);
+          await eventually(async () => (await handle.query(attemptsQuery)).length === 1, 'first attempt');
+          await handle.signal(endpointDisabledSignal, { reason: 'recording' });
+          await handle.result();
+          writeFileSync(path.join(dir, 'deliver-cancelled.pb'), encode(await handle.fetchHistory()));
+        } finally {
+          await slow.close();
+        }
+      } finally {
+        await stack.close();
+        await receiver.close();
+      }
+    });
+  }
+
+  it('replays every recorded history on the current workflow code', async () => {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.pb'));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    const histories = files.map((f) => ({
+      workflowId: f.replace(/\.pb$/, ''),
+      history: temporal.api.history.v1.History.decode(readFileSync(path.join(dir, f))),
+    }));
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! } }, histories)) {
+      if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
+    }
+    expect(failures).toEqual([]);
+  });
+});
+
+/** Histories are kept in protobuf's binary form: exact, and independent of JSON conventions. */
+function encode(history: temporal.api.history.v1.IHistory): Buffer {
+  return Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+}
+
+async function seedEndpointDisable(stack: Awaited<ReturnType<typeof startStack>>, endpointId: string) {
+  // Keep later scenarios' messages away from earlier endpoints.
+  await stack.services.orm.em.getConnection().execute('update endpoints set disabled = true where id = ?', [endpointId]);
+}
