@@ -7,7 +7,15 @@ import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
 import { endpointEvents } from './endpoints/lifecycle';
 import { endpointOut } from './endpoints/model';
-import { appParams, endpointIn, endpointListOut, endpointOutSchema, endpointParams, endpointPatch, endpointUpdate } from './endpoints/schemas';
+import {
+  appParams,
+  endpointIn,
+  endpointListOut,
+  endpointOutSchema,
+  endpointParams,
+  endpointPatch,
+  endpointUpdate,
+} from './endpoints/schemas';
 import { changeFrom, createEndpoint, updateEndpoint } from './endpoints/write';
 import { secretRoutes } from './endpoints/secrets';
 import { headerRoutes } from './endpoints/headers';
@@ -42,7 +50,9 @@ export function endpointsRouter(deps: ApiDeps): Router {
       const em = orm.em.fork();
       const app = await findApp(em, req, params.app);
       const ks = keyset(q, 'ascending');
-      const where = ks.after ? { appId: app.id, id: { [ks.op === '>' ? '$gt' : '$lt']: ks.after } } : { appId: app.id };
+      const where = ks.after
+        ? { appId: app.id, id: { [ks.op === '>' ? '$gt' : '$lt']: ks.after } }
+        : { appId: app.id };
       const rows = await em.find(EndpointSchema, where, { orderBy: { id: ks.dir }, limit: ks.fetch });
       return { status: 200, body: page(rows, ks, q.limit, (r) => r.id, endpointOut) };
     },
@@ -83,7 +93,10 @@ export function endpointsRouter(deps: ApiDeps): Router {
       summary: 'Get an endpoint by id or uid',
       tag: TAG,
       params: endpointParams,
-      responses: { 200: { description: 'The endpoint', schema: endpointOutSchema }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'The endpoint', schema: endpointOutSchema },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params }) => {
       const em = orm.em.fork();
@@ -119,7 +132,12 @@ export function endpointsRouter(deps: ApiDeps): Router {
       if (!existing) {
         // Upsert as Svix's server does; an `ep_` id cannot be chosen, so only a uid creates.
         if (params.endpoint.startsWith('ep_')) throw notFound('Endpoint');
-        const ep = await createEndpoint(em, app, { ...change, uid: change.uid ?? params.endpoint }, writeDeps);
+        const ep = await createEndpoint(
+          em,
+          app,
+          { ...change, uid: change.uid ?? params.endpoint },
+          writeDeps,
+        );
         await events.created(app, ep);
         return { status: 201, body: endpointOut(ep) };
       }
@@ -140,7 +158,10 @@ export function endpointsRouter(deps: ApiDeps): Router {
       tag: TAG,
       params: endpointParams,
       body: endpointPatch,
-      responses: { 200: { description: 'Updated', schema: endpointOutSchema }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'Updated', schema: endpointOutSchema },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params, body }) => {
       const em = orm.em.fork();
