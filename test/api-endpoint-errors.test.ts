@@ -239,6 +239,7 @@ describe('endpoints API errors', () => {
     await refused('GET', `/app/${appId}/endpoint/ep_2ZZZZZZZZZZZZZZZZZZZZZZZZZ`, undefined, 404);
     await refused('GET', `/app/app_2ZZZZZZZZZZZZZZZZZZZZZZZZZ/endpoint`, undefined, 404);
     await refused('GET', `/app/${appId}/endpoint?limit=0`, undefined, 422, ['query', 'limit']);
+    await refused('PUT', `/app/${appId}/endpoint/msg_not_a_uid`, { url }, 422, ['path', 'endpoint']);
 
     // Another application's path: the endpoint does not exist there.
     for (const [method, suffix, body] of [

@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { EndpointSchema } from '../../src/db/entities';
 import type { ApiDeps } from '../context';
-import { HttpError, notFound } from '../http-errors';
+import { HttpError, invalid, notFound } from '../http-errors';
+import { uid } from './applications-schema';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
@@ -132,6 +133,8 @@ export function endpointsRouter(deps: ApiDeps): Router {
       if (!existing) {
         // Upsert as Svix's server does; an `ep_` id cannot be chosen, so only a uid creates.
         if (params.endpoint.startsWith('ep_')) throw notFound('Endpoint');
+        const pathUid = uid.safeParse(params.endpoint);
+        if (!pathUid.success) throw invalid(['path', 'endpoint'], pathUid.error.issues[0].message);
         const ep = await createEndpoint(
           em,
           app,
