@@ -43,26 +43,26 @@ export function createReplayActivities(deps: { orm: Orm; dispatcher: Dispatcher;
 
     async startReplayDeliveries(input: StartReplayInput): Promise<StartReplayResult> {
       const outcomes = await Promise.all(
-        input.rows.map(async (row) => {
-          const workflowId = replayDeliveryId(input.taskId, row.msgId, row.endpointId);
-          const started = await deps.dispatcher.startDelivery(
+        input.rows.map((row) =>
+          deps.dispatcher.startDelivery(
             { msgId: row.msgId, endpointId: row.endpointId, appId: input.appId, eventType: row.eventType },
-            workflowId,
+            replayDeliveryId(input.taskId, row.msgId, row.endpointId),
             'replay',
             input.taskId,
-          );
-          // Recorded after the start, so a crash in between leaves it "missing" and the
-          // restarted page finds it again (and is told it was already started).
-          if (row.missing) {
-            await db().execute(
-              `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id)
-               values (?, ?, ?, ?, 'pending', now(), ?) on conflict (msg_id, endpoint_id) do nothing`,
-              [row.msgId, row.endpointId, input.appId, row.eventType, workflowId],
-            );
-          }
-          return started;
-        }),
+          ),
+        ),
       );
+      // Recorded after the starts, so a crash in between leaves the rows "missing" and the
+      // restarted page finds them again (and is told they were already started).
+      const missing = input.rows.filter((r) => r.missing);
+      if (missing.length > 0) {
+        await db().execute(
+          `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id)
+           values ${missing.map(() => `(?, ?, ?, ?, 'pending', now(), ?)`).join(', ')}
+           on conflict (msg_id, endpoint_id) do nothing`,
+          missing.flatMap((r) => [r.msgId, r.endpointId, input.appId, r.eventType, replayDeliveryId(input.taskId, r.msgId, r.endpointId)]),
+        );
+      }
       const started = outcomes.filter(Boolean).length;
       return { started, skipped: outcomes.length - started };
     },

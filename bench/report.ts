@@ -22,6 +22,7 @@ export interface Results {
   settings: { messages: number; concurrency: number; ingestSeconds: number; temporalDb: string; setupVia: string; env: Record<string, string> };
   raw?: Delivered;
   temporal?: Delivered;
+  temporalWithSearchAttributes?: Delivered;
   endToEnd?: Delivered;
   endToEndBreakdown?: Breakdown;
   fanOut100?: FanOut;
@@ -88,6 +89,10 @@ export function markdown(r: Results): string {
       r.raw?.sendLatency.p50,
       `p99 ${r.endToEnd.sendLatency.p99} (start p99 ${num(r.temporal?.sendLatency.p99)})`,
     ]);
+  if (r.temporalWithSearchAttributes) {
+    const t = r.temporalWithSearchAttributes;
+    rows.push(['bare Temporal + search attributes', 'deliveries/s ↑ (Hookflow column: this variant)', t.perSecond, r.temporal?.perSecond, r.raw?.perSecond, `p50 ${t.latency.p50} ms; start p50 ${t.sendLatency.p50} ms`]);
+  }
   if (r.ingest) {
     const i = r.ingest;
     rows.push(['ingest', `accepted/s at ${i.connections} connections ↑`, i.perSecond, r.temporal?.sendPerSecond, r.raw?.sendPerSecond, 'baselines: workflow starts/s, raw POSTs/s']);

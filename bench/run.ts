@@ -12,6 +12,8 @@ import { REPO, startStack, type Child, type Stack } from './stack';
 import { Progress, round } from './util';
 
 const SCENARIOS = ['raw', 'temporal', 'e2e', 'fanout', 'ingest'] as const;
+/** Run only when named in --only: experiments, not part of the default table. */
+const EXTRA = ['temporal-sa'] as const;
 
 const program = new Command('npm run bench --')
   .description('Hookflow benchmarks: ingest, end to end, fan-out, beside bare Temporal and raw HTTP, on a stack of their own')
@@ -19,9 +21,10 @@ const program = new Command('npm run bench --')
   .option('--scale <n>', 'multiply every size (messages, fan-out, ingest duration)', (v) => parseFloat(v), 1)
   .option('--concurrency <n>', 'requests in flight for every load generator', (v) => parseInt(v, 10), 32)
   .option('--ingest-seconds <n>', 'length of the ingest burst', (v) => parseInt(v, 10), 10)
-  .option('--only <list>', `comma-separated subset of ${SCENARIOS.join(',')}`)
+  .option('--only <list>', `comma-separated subset of ${SCENARIOS.join(',')}, or the extra ${EXTRA.join(',')}`)
   .addOption(new Option('--temporal-db <kind>', 'the dev server database').choices(['file', 'memory']).default('file'))
   .option('--env <KEY=VALUE...>', 'extra environment for the API and worker (e.g. DATABASE_POOL_MAX=20)', [])
+  .option('--profile <dir>', 'write V8 CPU profiles of the API and worker into <dir> (open them in Chrome DevTools)')
   .option('--no-append', 'do not append the table to BENCHMARKS.md');
 
 interface Opts {
@@ -33,12 +36,13 @@ interface Opts {
   temporalDb: 'file' | 'memory';
   env: string[];
   append: boolean;
+  profile?: string;
 }
 
 async function main(): Promise<number> {
   const opts = program.parse(process.argv).opts<Opts>();
   const only = new Set(opts.only ? opts.only.split(',').map((s) => s.trim()) : SCENARIOS);
-  for (const s of only) if (!SCENARIOS.includes(s as never)) throw new Error(`--only: unknown scenario "${s}"`);
+  for (const s of only) if (![...SCENARIOS, ...EXTRA].includes(s as never)) throw new Error(`--only: unknown scenario "${s}"`);
   const messages = Math.max(1, Math.round(opts.messages * opts.scale));
   const ingestSeconds = Math.max(1, Math.round(opts.ingestSeconds * opts.scale));
   const fanOutMessages = Math.max(1, Math.round(1000 * opts.scale));
@@ -91,7 +95,12 @@ async function main(): Promise<number> {
 
   try {
     const receiverUrl = await receiver.listen();
-    stack = await startStack({ temporalDb: opts.temporalDb, hookflowEnv: env, log });
+    stack = await startStack({
+      temporalDb: opts.temporalDb,
+      hookflowEnv: env,
+      nodeArgs: opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`] : [],
+      log,
+    });
     baselineWorker = stack.spawn('baseline worker', [path.join(__dirname, 'baseline-worker.js')]);
     connection = await Connection.connect({ address: stack.temporalAddress });
     const temporal = new Client({ connection });
@@ -108,20 +117,34 @@ async function main(): Promise<number> {
     ctx.concurrency = savedConcurrency;
     results.settings.setupVia = hookflow.setupVia;
 
-    if (only.has('raw')) results.raw = await rawHttp(ctx, 'raw', messages);
-    if (only.has('temporal')) results.temporal = await bareTemporal(ctx, 'temporal', messages);
-    if (only.has('e2e')) {
+    // A scenario that fails is recorded and the next one still runs.
+    const errors: string[] = [];
+    const step = async (name: string, fn: () => Promise<void>) => {
+      if (!only.has(name)) return;
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(`${name}: ${(err as Error).message ?? String(err)}`);
+        progress.finish();
+        progress.log(`${name} failed: ${(err as Error).message}`);
+      }
+    };
+    await step('raw', async () => void (results.raw = await rawHttp(ctx, 'raw', messages)));
+    await step('temporal', async () => void (results.temporal = await bareTemporal(ctx, 'temporal', messages)));
+    await step('temporal-sa', async () => void (results.temporalWithSearchAttributes = await bareTemporal(ctx, 'temporalsa', messages, true)));
+    await step('e2e', async () => {
       const { appId, ...e2e } = await endToEnd(ctx, 'e2e', messages);
       results.endToEnd = e2e;
-      results.endToEndBreakdown = await breakdown(stack.databaseUrl, appId);
-    }
-    if (only.has('fanout')) {
+      results.endToEndBreakdown = await breakdown(stack!.databaseUrl, appId);
+    });
+    await step('fanout', async () => {
       results.fanOut100Raw = await rawHttp(ctx, 'fan100raw', 100);
       results.fanOut100Temporal = await bareTemporal(ctx, 'fan100wf', 100);
       results.fanOut100 = await fanOut(ctx, 'fan100', 1, 100);
       results.fanOutMany = await fanOut(ctx, 'fanmany', fanOutMessages, 10);
-    }
-    if (only.has('ingest')) results.ingest = await ingest(ctx, 'ingest', ingestSeconds, opts.concurrency);
+    });
+    await step('ingest', async () => void (results.ingest = await ingest(ctx, 'ingest', ingestSeconds, opts.concurrency)));
+    if (errors.length) results.error = errors.join('; ');
   } catch (err) {
     results.error = (err as Error).message ?? String(err);
     progress.log(`bench failed: ${results.error}`);

@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import type { Client } from '@temporalio/client';
 import { Pool } from 'undici';
+import { SA } from '../workflows/definitions';
 import { BASELINE_TASK_QUEUE } from './baseline-worker';
 import type { HookflowClient } from './hookflow-client';
 import { messageBody } from './hookflow-client';
@@ -33,7 +34,7 @@ export interface Delivered {
 }
 
 /** Long enough for a slow machine, short enough that a stuck run ends by itself. */
-const timeoutFor = (n: number) => 60_000 + n * 60;
+const timeoutFor = (n: number) => 60_000 + n * 120;
 
 async function deliverBatch(
   ctx: Ctx,
@@ -90,16 +91,36 @@ export async function rawHttp(ctx: Ctx, scope: string, n: number): Promise<Deliv
   }
 }
 
-/** Bare Temporal: one minimal workflow per delivery, started like Hookflow's dispatcher does. */
-export async function bareTemporal(ctx: Ctx, scope: string, n: number): Promise<Delivered> {
+/**
+ * Bare Temporal: one minimal workflow per delivery, started like Hookflow's dispatcher does.
+ * With `searchAttributes`, the workflows carry Hookflow's search attributes (start and
+ * upsert), to measure what visibility costs on this server.
+ */
+export async function bareTemporal(ctx: Ctx, scope: string, n: number, searchAttributes = false): Promise<Delivered> {
   const path = `/${scope}/wf`;
-  return deliverBatch(ctx, `bare Temporal: ${n} workflows at concurrency ${ctx.concurrency}`, scope, n, async (i) => {
+  const what = searchAttributes ? 'workflows with search attributes' : 'workflows';
+  return deliverBatch(ctx, `bare Temporal: ${n} ${what} at concurrency ${ctx.concurrency}`, scope, n, async (i) => {
     const id = `bench-${ctx.runTag}-${scope}-${i}`;
-    await ctx.temporal.workflow.start('BaselineDelivery', {
-      taskQueue: BASELINE_TASK_QUEUE,
-      workflowId: id,
-      args: [{ url: ctx.receiverUrl + path, id }],
-    });
+    const args = [{ url: ctx.receiverUrl + path, id }];
+    if (!searchAttributes) {
+      await ctx.temporal.workflow.start('BaselineDelivery', { taskQueue: BASELINE_TASK_QUEUE, workflowId: id, args });
+    } else {
+      await ctx.temporal.workflow.start('BaselineDeliveryWithSearchAttributes', {
+        taskQueue: BASELINE_TASK_QUEUE,
+        workflowId: id,
+        args,
+        typedSearchAttributes: [
+          { key: SA.app, value: 'app_bench' },
+          { key: SA.endpoint, value: 'ep_bench' },
+          { key: SA.message, value: id },
+          { key: SA.eventType, value: 'invoice.paid' },
+          { key: SA.status, value: 'pending' },
+          { key: SA.trigger, value: 'scheduled' },
+          { key: SA.attemptCount, value: 0 },
+        ],
+        staticSummary: `invoice.paid → ep_bench (scheduled)`,
+      });
+    }
     return { path, id };
   });
 }

@@ -87,6 +87,8 @@ export interface StackOptions {
   temporalDb: 'file' | 'memory';
   /** Extra environment for the API and worker (e.g. DATABASE_POOL_MAX). */
   hookflowEnv: Record<string, string>;
+  /** Extra node flags for the API and worker (e.g. --cpu-prof). */
+  nodeArgs?: string[];
   log: (m: string) => void;
 }
 
@@ -161,8 +163,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const port = await freePort();
     const cli = path.join(REPO, 'dist', 'src', 'cli.js');
     opts.log('starting `hookflow api` and `hookflow worker`');
-    const api = spawnChild('api', [cli, 'api'], { PORT: String(port) });
-    const worker = spawnChild('worker', [cli, 'worker']);
+    const nodeArgs = opts.nodeArgs ?? [];
+    const api = spawnChild('api', [...nodeArgs, cli, 'api'], { PORT: String(port) });
+    const worker = spawnChild('worker', [...nodeArgs, cli, 'worker']);
     const apiUrl = `http://127.0.0.1:${port}`;
     await waitForHealth(apiUrl, api, 60_000);
     return {

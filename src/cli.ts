@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, requireReady } from './config';
 import { BinaryNotFound } from './temporal/cli-resolver';
+import { replayCommand } from './replay-cli';
 
 /** `hookflow` — the launcher for development and the production processes. */
 const program = new Command('hookflow').description('Webhook sending service on Temporal and PostgreSQL');
@@ -123,5 +124,7 @@ program
     const { stateDir } = await import('./state');
     console.log(resolveBinary(opts.testServer ? TEMPORAL_TEST_SERVER : TEMPORAL_CLI, path.join(stateDir(), 'bin'), (m) => process.stderr.write(`${m}\n`)));
   });
+
+program.addCommand(replayCommand());
 
 program.parseAsync(process.argv).catch(fail);

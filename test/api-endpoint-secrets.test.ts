@@ -38,20 +38,31 @@ describe('endpoint secrets and headers', () => {
     const raw = randomBytes(32).toString('base64');
     const a = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url(), secret: `whsec_${raw}` });
     const b = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url(), secret: raw });
-    expect((await api('GET', `/app/${appId}/endpoint/${a.body.id}/secret`)).body).toEqual({ key: `whsec_${raw}` });
-    expect((await api('GET', `/app/${appId}/endpoint/${b.body.id}/secret`)).body).toEqual({ key: `whsec_${raw}` });
+    expect((await api('GET', `/app/${appId}/endpoint/${a.body.id}/secret`)).body).toEqual({
+      key: `whsec_${raw}`,
+    });
+    expect((await api('GET', `/app/${appId}/endpoint/${b.body.id}/secret`)).body).toEqual({
+      key: `whsec_${raw}`,
+    });
     expect(JSON.stringify(await row(a.body.id))).not.toContain(raw);
     const generated = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url() });
-    expect((await api('GET', `/app/${appId}/endpoint/${generated.body.id}/secret`)).body.key).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect((await api('GET', `/app/${appId}/endpoint/${generated.body.id}/secret`)).body.key).toMatch(
+      /^whsec_[A-Za-z0-9+/]{32}$/,
+    );
   });
 
   it('after a rotation, deliveries carry two signatures: the old secret and the new one both verify', async () => {
     const appId = await seedApp(stack.services);
-    const { body: ep } = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url('/rotate'), eventTypes: [eventType] });
+    const { body: ep } = await api('POST', `/app/${appId}/endpoint`, {
+      url: receiver.url('/rotate'),
+      eventTypes: [eventType],
+    });
     const old = (await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body.key;
     const fresh = `whsec_${randomBytes(24).toString('base64')}`;
 
-    expect((await api('POST', `/app/${appId}/endpoint/${ep.id}/secret/rotate`, { key: fresh })).status).toBe(204);
+    expect((await api('POST', `/app/${appId}/endpoint/${ep.id}/secret/rotate`, { key: fresh })).status).toBe(
+      204,
+    );
     expect((await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body).toEqual({ key: fresh });
     const stored = await row(ep.id);
     expect(stored.previous_secrets).toHaveLength(1);
@@ -63,7 +74,11 @@ describe('endpoint secrets and headers', () => {
 
     const got = await deliver(appId);
     expect(String(got.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    expect(String(got.headers['webhook-signature']).split(' ').every((s) => s.startsWith('v1,'))).toBe(true);
+    expect(
+      String(got.headers['webhook-signature'])
+        .split(' ')
+        .every((s) => s.startsWith('v1,')),
+    ).toBe(true);
     expect(verifiesWith(old, got)).toBe(true);
     expect(verifiesWith(fresh, got)).toBe(true);
     expect(verifiesWith(`whsec_${randomBytes(24).toString('base64')}`, got)).toBe(false);
@@ -71,7 +86,10 @@ describe('endpoint secrets and headers', () => {
 
   it('a rotation with no grace drops the old secret at once and prunes expired ones', async () => {
     const appId = await seedApp(stack.services);
-    const { body: ep } = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url('/nograce'), eventTypes: [eventType] });
+    const { body: ep } = await api('POST', `/app/${appId}/endpoint`, {
+      url: receiver.url('/nograce'),
+      eventTypes: [eventType],
+    });
     const first = (await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body.key;
     await api('POST', `/app/${appId}/endpoint/${ep.id}/secret/rotate`, { gracePeriodSeconds: 3600 });
     // The grace of the first secret has run out.
@@ -81,7 +99,9 @@ describe('endpoint secrets and headers', () => {
     );
     const second = (await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body.key;
     expect(second).not.toBe(first);
-    expect((await api('POST', `/app/${appId}/endpoint/${ep.id}/secret/rotate`, { gracePeriodSeconds: 0 })).status).toBe(204);
+    expect(
+      (await api('POST', `/app/${appId}/endpoint/${ep.id}/secret/rotate`, { gracePeriodSeconds: 0 })).status,
+    ).toBe(204);
     expect((await row(ep.id)).previous_secrets).toEqual([]);
     const third = (await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body.key;
 
@@ -91,7 +111,9 @@ describe('endpoint secrets and headers', () => {
     expect(verifiesWith(second, got)).toBe(false);
     expect(verifiesWith(first, got)).toBe(false);
 
-    const tooLong = await api('POST', `/app/${appId}/endpoint/${ep.id}/secret/rotate`, { gracePeriodSeconds: 7 * 24 * 3600 + 1 });
+    const tooLong = await api('POST', `/app/${appId}/endpoint/${ep.id}/secret/rotate`, {
+      gracePeriodSeconds: 7 * 24 * 3600 + 1,
+    });
     expect(tooLong.status).toBe(422);
     expect(tooLong.body.detail[0].loc).toEqual(['body', 'gracePeriodSeconds']);
     expect((await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body.key).toBe(third);
@@ -104,7 +126,10 @@ describe('endpoint secrets and headers', () => {
       eventTypes: [eventType],
       headers: { 'X-Tenant': 'acme' },
     });
-    expect((await api('GET', `/app/${appId}/endpoint/${ep.id}/headers`)).body).toEqual({ headers: { 'x-tenant': 'acme' }, sensitive: [] });
+    expect((await api('GET', `/app/${appId}/endpoint/${ep.id}/headers`)).body).toEqual({
+      headers: { 'x-tenant': 'acme' },
+      sensitive: [],
+    });
 
     const put = await api('PUT', `/app/${appId}/endpoint/${ep.id}/headers`, {
       headers: { Authorization: 'Basic c2VjcmV0LXZhbHVl', 'X-Api-Key': 'key-0123456789', 'X-Region': 'eu' },
@@ -118,7 +143,9 @@ describe('endpoint secrets and headers', () => {
     expect(stored).not.toContain('key-0123456789');
     expect(stored).not.toContain('acme'); // PUT replaced the earlier set
 
-    const patch = await api('PATCH', `/app/${appId}/endpoint/${ep.id}/headers`, { headers: { 'x-region': null, 'X-Extra': '1', 'x-api-key': 'key-rotated' } });
+    const patch = await api('PATCH', `/app/${appId}/endpoint/${ep.id}/headers`, {
+      headers: { 'x-region': null, 'X-Extra': '1', 'x-api-key': 'key-rotated' },
+    });
     expect(patch.status).toBe(204);
     const after = await api('GET', `/app/${appId}/endpoint/${ep.id}/headers`);
     expect(after.body.headers).toEqual({ 'x-extra': '1' });
@@ -128,7 +155,11 @@ describe('endpoint secrets and headers', () => {
     receiver.secrets = [(await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body.key];
     const got = await deliver(appId);
     expect(got.verified).toBe(true);
-    expect(got.headers).toMatchObject({ authorization: 'Basic c2VjcmV0LXZhbHVl', 'x-api-key': 'key-rotated', 'x-extra': '1' });
+    expect(got.headers).toMatchObject({
+      authorization: 'Basic c2VjcmV0LXZhbHVl',
+      'x-api-key': 'key-rotated',
+      'x-extra': '1',
+    });
     expect(got.headers['x-region']).toBeUndefined();
   });
 
@@ -140,8 +171,12 @@ describe('endpoint secrets and headers', () => {
     expect((await api('POST', `/app/${appB}/endpoint/${ep.id}/secret/rotate`, {})).status).toBe(404);
     expect((await api('GET', `/app/${appB}/endpoint/${ep.id}/headers`)).status).toBe(404);
     const tokenB = await stack.services.tokens.issueAppToken(appB);
-    expect((await stack.call('GET', `/api/v1/app/${appA}/endpoint/${ep.id}/secret`, undefined, tokenB)).status).toBe(404);
+    expect(
+      (await stack.call('GET', `/api/v1/app/${appA}/endpoint/${ep.id}/secret`, undefined, tokenB)).status,
+    ).toBe(404);
     const tokenA = await stack.services.tokens.issueAppToken(appA);
-    expect((await stack.call('GET', `/api/v1/app/${appA}/endpoint/${ep.id}/secret`, undefined, tokenA)).status).toBe(200);
+    expect(
+      (await stack.call('GET', `/api/v1/app/${appA}/endpoint/${ep.id}/secret`, undefined, tokenA)).status,
+    ).toBe(200);
   });
 });

@@ -13,25 +13,37 @@ describe('endpoints API', () => {
   const prefix = `ept${randomBytes(4).toString('hex')}`;
   const type = (name: string) => `${prefix}.${name}`;
 
-  async function seedEventType(name: string, fields: { example?: unknown; schemas?: unknown; archived?: boolean } = {}) {
+  async function seedEventType(
+    name: string,
+    fields: { example?: unknown; schemas?: unknown; archived?: boolean } = {},
+  ) {
     await stack.services.orm.em
       .getConnection()
-      .execute('insert into event_types (name, example, schemas, archived) values (?, ?::jsonb, ?::jsonb, ?)', [
-        name,
-        fields.example === undefined ? null : JSON.stringify(fields.example),
-        fields.schemas === undefined ? null : JSON.stringify(fields.schemas),
-        fields.archived ?? false,
-      ]);
+      .execute(
+        'insert into event_types (name, example, schemas, archived) values (?, ?::jsonb, ?::jsonb, ?)',
+        [
+          name,
+          fields.example === undefined ? null : JSON.stringify(fields.example),
+          fields.schemas === undefined ? null : JSON.stringify(fields.schemas),
+          fields.archived ?? false,
+        ],
+      );
   }
   const api = (method: string, path: string, body?: unknown) => stack.call(method, `/api/v1${path}`, body);
-  const row = async (id: string) => (await stack.services.orm.em.getConnection().execute('select * from endpoints where id = ?', [id]))[0];
+  const row = async (id: string) =>
+    (await stack.services.orm.em.getConnection().execute('select * from endpoints where id = ?', [id]))[0];
 
   beforeAll(async () => {
     receiver = await new Receiver().listen();
     ops = await new Receiver().listen();
-    stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '30,30', HOOKFLOW_OPERATIONAL_WEBHOOK_URL: ops.url('/ops') });
+    stack = await startStack({
+      HOOKFLOW_RETRY_SCHEDULE: '30,30',
+      HOOKFLOW_OPERATIONAL_WEBHOOK_URL: ops.url('/ops'),
+    });
     await seedEventType(type('user.created'), { example: { data: { name: 'Ada', id: 7 } } });
-    await seedEventType(type('user.deleted'), { schemas: { '1': { type: 'object', examples: [{ who: 'first' }, { who: 'second' }] } } });
+    await seedEventType(type('user.deleted'), {
+      schemas: { '1': { type: 'object', examples: [{ who: 'first' }, { who: 'second' }] } },
+    });
     await seedEventType(type('invoice.paid'));
   });
   afterAll(async () => {
@@ -69,9 +81,19 @@ describe('endpoints API', () => {
       payloadTemplate: null,
       bearerTokenSet: false,
     });
-    const second = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url('/b'), eventTypes: [type('invoice.paid')], throttleRate: 3 });
+    const second = await api('POST', `/app/${appId}/endpoint`, {
+      url: receiver.url('/b'),
+      eventTypes: [type('invoice.paid')],
+      throttleRate: 3,
+    });
     expect(second.status).toBe(201);
-    expect(second.body).toMatchObject({ eventTypes: [type('invoice.paid')], filterTypes: [type('invoice.paid')], throttleRate: 3, rateLimit: 3, uid: null });
+    expect(second.body).toMatchObject({
+      eventTypes: [type('invoice.paid')],
+      filterTypes: [type('invoice.paid')],
+      throttleRate: 3,
+      rateLimit: 3,
+      uid: null,
+    });
 
     expect((await api('GET', `/app/${appId}/endpoint/${created.body.id}`)).body).toEqual(created.body);
     expect((await api('GET', `/app/${appId}/endpoint/first-endpoint`)).body).toEqual(created.body);
@@ -87,19 +109,41 @@ describe('endpoints API', () => {
   it('works with the official svix SDK (1.x names)', async () => {
     const appId = await seedApp(stack.services);
     const svix = new Svix(stack.adminToken, { serverUrl: stack.url });
-    const ep = await svix.endpoint.create(appId, { url: receiver.url('/sdk'), filterTypes: [type('user.created')], rateLimit: 4, uid: 'sdk-ep' });
-    expect(ep).toMatchObject({ uid: 'sdk-ep', filterTypes: [type('user.created')], rateLimit: 4, version: 1 });
+    const ep = await svix.endpoint.create(appId, {
+      url: receiver.url('/sdk'),
+      filterTypes: [type('user.created')],
+      rateLimit: 4,
+      uid: 'sdk-ep',
+    });
+    expect(ep).toMatchObject({
+      uid: 'sdk-ep',
+      filterTypes: [type('user.created')],
+      rateLimit: 4,
+      version: 1,
+    });
     expect(ep.createdAt).toBeInstanceOf(Date);
-    const patched = await svix.endpoint.patch(appId, 'sdk-ep', { description: 'via sdk', filterTypes: [type('invoice.paid')] });
-    expect(patched).toMatchObject({ description: 'via sdk', filterTypes: [type('invoice.paid')], rateLimit: 4 });
+    const patched = await svix.endpoint.patch(appId, 'sdk-ep', {
+      description: 'via sdk',
+      filterTypes: [type('invoice.paid')],
+    });
+    expect(patched).toMatchObject({
+      description: 'via sdk',
+      filterTypes: [type('invoice.paid')],
+      rateLimit: 4,
+    });
     const updated = await svix.endpoint.update(appId, ep.id, { url: receiver.url('/sdk2'), rateLimit: 9 });
     expect(updated).toMatchObject({ url: receiver.url('/sdk2'), rateLimit: 9, filterTypes: null });
     const { key } = await svix.endpoint.getSecret(appId, ep.id);
     await svix.endpoint.rotateSecret(appId, ep.id, {});
     expect((await svix.endpoint.getSecret(appId, ep.id)).key).not.toBe(key);
     await svix.endpoint.updateHeaders(appId, ep.id, { headers: { 'X-Api-Key': 'k1', 'X-Plain': 'p' } });
-    expect(await svix.endpoint.getHeaders(appId, ep.id)).toEqual({ headers: { 'x-plain': 'p' }, sensitive: ['x-api-key'] });
-    expect(await svix.endpoint.getStats(appId, ep.id, { since: new Date(Date.now() - 3600_000) })).toMatchObject({ success: 0, fail: 0 });
+    expect(await svix.endpoint.getHeaders(appId, ep.id)).toEqual({
+      headers: { 'x-plain': 'p' },
+      sensitive: ['x-api-key'],
+    });
+    expect(
+      await svix.endpoint.getStats(appId, ep.id, { since: new Date(Date.now() - 3600_000) }),
+    ).toMatchObject({ success: 0, fail: 0 });
     const list = await svix.endpoint.list(appId);
     expect(list.data.map((e) => e.id)).toEqual([ep.id]);
     await svix.endpoint.delete(appId, ep.id);
@@ -116,7 +160,12 @@ describe('endpoints API', () => {
       description: 'made by PUT',
     });
     expect(put.status).toBe(201);
-    expect(put.body).toMatchObject({ uid: 'by-uid', method: 'PUT', bearerTokenSet: true, description: 'made by PUT' });
+    expect(put.body).toMatchObject({
+      uid: 'by-uid',
+      method: 'PUT',
+      bearerTokenSet: true,
+      description: 'made by PUT',
+    });
 
     const again = await api('PUT', `/app/${appId}/endpoint/by-uid`, { url: receiver.url('/p2'), version: 2 });
     expect(again.status).toBe(200);
@@ -131,7 +180,10 @@ describe('endpoints API', () => {
       method: 'PUT',
       bearerTokenSet: true,
     });
-    expect((await api('PUT', `/app/${appId}/endpoint/ep_2ZZZZZZZZZZZZZZZZZZZZZZZZZ`, { url: receiver.url() })).status).toBe(404);
+    expect(
+      (await api('PUT', `/app/${appId}/endpoint/ep_2ZZZZZZZZZZZZZZZZZZZZZZZZZ`, { url: receiver.url() }))
+        .status,
+    ).toBe(404);
   });
 
   it('PATCH changes only what it is given; null clears, an empty type list means all', async () => {
@@ -144,7 +196,11 @@ describe('endpoints API', () => {
       bearerToken: 'secret-bearer',
       metadata: { a: '1' },
     });
-    const patched = await api('PATCH', `/app/${appId}/endpoint/${ep.id}`, { description: 'changed', rateLimit: null, filterTypes: [] });
+    const patched = await api('PATCH', `/app/${appId}/endpoint/${ep.id}`, {
+      description: 'changed',
+      rateLimit: null,
+      filterTypes: [],
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({
       description: 'changed',
@@ -156,7 +212,11 @@ describe('endpoints API', () => {
       bearerTokenSet: true,
       url: receiver.url('/x'),
     });
-    const cleared = await api('PATCH', `/app/${appId}/endpoint/${ep.id}`, { bearerToken: null, channels: null, method: 'PATCH' });
+    const cleared = await api('PATCH', `/app/${appId}/endpoint/${ep.id}`, {
+      bearerToken: null,
+      channels: null,
+      method: 'PATCH',
+    });
     expect(cleared.body).toMatchObject({ bearerTokenSet: false, channels: null, method: 'PATCH' });
     expect((await row(ep.id)).bearer_token_enc).toBeNull();
   });
@@ -175,13 +235,24 @@ describe('endpoints API', () => {
     expect(JSON.stringify(await row(created.body.id))).not.toContain('bearer-s3cret-value');
     receiver.secrets = [(await api('GET', `/app/${appId}/endpoint/${created.body.id}/secret`)).body.key];
 
-    const msg = await api('POST', `/app/${appId}/msg`, { eventType: type('user.created'), payload: { data: { name: 'Grace "G" Hopper' } } });
+    const msg = await api('POST', `/app/${appId}/msg`, {
+      eventType: type('user.created'),
+      payload: { data: { name: 'Grace "G" Hopper' } },
+    });
     expect(msg.status).toBe(202);
-    const got = await eventually(() => receiver.received.find((r) => r.id === msg.body.id), 'the templated delivery');
+    const got = await eventually(
+      () => receiver.received.find((r) => r.id === msg.body.id),
+      'the templated delivery',
+    );
     expect(got.method).toBe('PUT');
     expect(got.headers.authorization).toBe('Bearer bearer-s3cret-value');
     expect(got.verified).toBe(true);
-    expect(JSON.parse(got.body)).toEqual({ kind: type('user.created'), who: 'Grace "G" Hopper', data: { name: 'Grace "G" Hopper' }, msg: msg.body.id });
+    expect(JSON.parse(got.body)).toEqual({
+      kind: type('user.created'),
+      who: 'Grace "G" Hopper',
+      data: { name: 'Grace "G" Hopper' },
+      msg: msg.body.id,
+    });
   });
 
   it('refuses a template that does not render for the subscribed event type, saying where', async () => {
@@ -192,20 +263,36 @@ describe('endpoints API', () => {
       payloadTemplate: '{"who": {{data.nickname}}}',
     });
     expect(bad.status).toBe(422);
-    expect(bad.body.detail).toEqual([{ loc: ['body', 'payloadTemplate'], msg: expect.stringMatching(/valid JSON/), type: 'value_error' }]);
+    expect(bad.body.detail).toEqual([
+      { loc: ['body', 'payloadTemplate'], msg: expect.stringMatching(/valid JSON/), type: 'value_error' },
+    ]);
 
-    const unescaped = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url(), payloadTemplate: '{"a": "{{{event}}}"}' });
+    const unescaped = await api('POST', `/app/${appId}/endpoint`, {
+      url: receiver.url(),
+      payloadTemplate: '{"a": "{{{event}}}"}',
+    });
     expect(unescaped.status).toBe(422);
-    expect(unescaped.body.detail[0]).toMatchObject({ loc: ['body', 'payloadTemplate'], msg: expect.stringMatching(/Unescaped variable/) });
+    expect(unescaped.body.detail[0]).toMatchObject({
+      loc: ['body', 'payloadTemplate'],
+      msg: expect.stringMatching(/Unescaped variable/),
+    });
 
     // A template valid for one type becomes invalid when the subscription changes to a type without that field.
-    const ok = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url(), eventTypes: [type('user.created')], payloadTemplate: '{"id": {{data.id}}}' });
+    const ok = await api('POST', `/app/${appId}/endpoint`, {
+      url: receiver.url(),
+      eventTypes: [type('user.created')],
+      payloadTemplate: '{"id": {{data.id}}}',
+    });
     expect(ok.status).toBe(201);
-    const moved = await api('PATCH', `/app/${appId}/endpoint/${ok.body.id}`, { eventTypes: [type('user.deleted')] });
+    const moved = await api('PATCH', `/app/${appId}/endpoint/${ok.body.id}`, {
+      eventTypes: [type('user.deleted')],
+    });
     expect(moved.status).toBe(422);
     expect(moved.body.detail[0].loc).toEqual(['body', 'payloadTemplate']);
     expect((await row(ok.body.id)).event_types).toEqual([type('user.created')]);
-    const rows = await stack.services.orm.em.getConnection().execute('select count(*)::int as n from endpoints where app_id = ?', [appId]);
+    const rows = await stack.services.orm.em
+      .getConnection()
+      .execute('select count(*)::int as n from endpoints where app_id = ?', [appId]);
     expect(rows[0].n).toBe(1);
   });
 
@@ -214,10 +301,18 @@ describe('endpoints API', () => {
     const failing = await new Receiver().listen();
     failing.behaviour = () => ({ status: 500 });
     try {
-      const { body: ep } = await api('POST', `/app/${appId}/endpoint`, { url: failing.url('/fail'), eventTypes: [type('invoice.paid')] });
-      const msg = await api('POST', `/app/${appId}/msg`, { eventType: type('invoice.paid'), payload: { n: 1 } });
+      const { body: ep } = await api('POST', `/app/${appId}/endpoint`, {
+        url: failing.url('/fail'),
+        eventTypes: [type('invoice.paid')],
+      });
+      const msg = await api('POST', `/app/${appId}/msg`, {
+        eventType: type('invoice.paid'),
+        payload: { n: 1 },
+      });
       await eventually(async () => {
-        const r = await stack.services.orm.em.getConnection().execute('select count(*)::int as n from attempts where msg_id = ?', [msg.body.id]);
+        const r = await stack.services.orm.em
+          .getConnection()
+          .execute('select count(*)::int as n from attempts where msg_id = ?', [msg.body.id]);
         return r[0].n === 1;
       }, 'the first attempt to be recorded');
 
@@ -228,7 +323,9 @@ describe('endpoints API', () => {
       // Stopped by the endpointDisabled signal while waiting: one attempt, no second one tried.
       expect(await handle.result()).toEqual({ status: 'cancelled', attempts: 1 });
       expect(failing.countById(msg.body.id)).toBe(1);
-      const delivery = await stack.services.orm.em.getConnection().execute('select state from deliveries where msg_id = ?', [msg.body.id]);
+      const delivery = await stack.services.orm.em
+        .getConnection()
+        .execute('select state from deliveries where msg_id = ?', [msg.body.id]);
       expect(delivery[0].state).toBe('cancelled');
 
       // Re-enabled, it is routed again.
@@ -245,10 +342,15 @@ describe('endpoints API', () => {
     failing.behaviour = () => ({ status: 503 });
     try {
       const { body: ep } = await api('POST', `/app/${appId}/endpoint`, { url: failing.url('/gone') });
-      const msg = await api('POST', `/app/${appId}/msg`, { eventType: type('invoice.paid'), payload: { n: 2 } });
+      const msg = await api('POST', `/app/${appId}/msg`, {
+        eventType: type('invoice.paid'),
+        payload: { n: 2 },
+      });
       await eventually(() => failing.countById(msg.body.id) === 1, 'the first attempt');
       await eventually(async () => {
-        const r = await stack.services.orm.em.getConnection().execute('select count(*)::int as n from attempts where msg_id = ?', [msg.body.id]);
+        const r = await stack.services.orm.em
+          .getConnection()
+          .execute('select count(*)::int as n from attempts where msg_id = ?', [msg.body.id]);
         return r[0].n === 1;
       }, 'the first attempt to be recorded');
       expect((await api('DELETE', `/app/${appId}/endpoint/${ep.id}`)).status).toBe(204);
@@ -280,19 +382,34 @@ describe('endpoints API', () => {
 
   it('send-example delivers the example to this endpoint only', async () => {
     const appId = await seedApp(stack.services);
-    const target = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url('/example'), eventTypes: [type('invoice.paid')] });
+    const target = await api('POST', `/app/${appId}/endpoint`, {
+      url: receiver.url('/example'),
+      eventTypes: [type('invoice.paid')],
+    });
     const other = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url('/other') });
     receiver.secrets = [(await api('GET', `/app/${appId}/endpoint/${target.body.id}/secret`)).body.key];
 
-    const sent = await api('POST', `/app/${appId}/endpoint/${target.body.id}/send-example`, { eventType: type('user.deleted'), exampleIndex: 1 });
+    const sent = await api('POST', `/app/${appId}/endpoint/${target.body.id}/send-example`, {
+      eventType: type('user.deleted'),
+      exampleIndex: 1,
+    });
     expect(sent.status).toBe(202);
-    expect(sent.body).toMatchObject({ id: expect.stringMatching(/^msg_/), eventType: type('user.deleted'), payload: { who: 'second' } });
-    const got = await eventually(() => receiver.received.find((r) => r.id === sent.body.id), 'the example delivery');
+    expect(sent.body).toMatchObject({
+      id: expect.stringMatching(/^msg_/),
+      eventType: type('user.deleted'),
+      payload: { who: 'second' },
+    });
+    const got = await eventually(
+      () => receiver.received.find((r) => r.id === sent.body.id),
+      'the example delivery',
+    );
     expect(got.path).toBe('/example');
     expect(got.verified).toBe(true);
     expect(JSON.parse(got.body)).toEqual({ who: 'second' });
 
-    const ping = await api('POST', `/app/${appId}/endpoint/${target.body.id}/send-example`, { eventType: 'svix.ping' });
+    const ping = await api('POST', `/app/${appId}/endpoint/${target.body.id}/send-example`, {
+      eventType: 'svix.ping',
+    });
     expect(ping.status).toBe(202);
     await eventually(() => receiver.received.find((r) => r.id === ping.body.id), 'the ping');
     const deliveries: Array<{ endpoint_id: string }> = await stack.services.orm.em
@@ -302,25 +419,43 @@ describe('endpoints API', () => {
     expect(receiver.received.filter((r) => r.path === '/other')).toHaveLength(0);
     void other;
 
-    const noExample = await api('POST', `/app/${appId}/endpoint/${target.body.id}/send-example`, { eventType: type('invoice.paid') });
+    const noExample = await api('POST', `/app/${appId}/endpoint/${target.body.id}/send-example`, {
+      eventType: type('invoice.paid'),
+    });
     expect(noExample.status).toBe(422);
     expect(noExample.body.detail[0].loc).toEqual(['body', 'eventType']);
   });
 
   it('stats count deliveries by state and report attempt health', async () => {
     const appId = await seedApp(stack.services);
-    const { body: ep } = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url('/stats'), eventTypes: [type('user.created')] });
+    const { body: ep } = await api('POST', `/app/${appId}/endpoint`, {
+      url: receiver.url('/stats'),
+      eventTypes: [type('user.created')],
+    });
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await api('POST', `/app/${appId}/msg`, { eventType: type('user.created'), payload: { i } })).body.id);
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        (await api('POST', `/app/${appId}/msg`, { eventType: type('user.created'), payload: { i } })).body.id,
+      );
     await eventually(async () => {
       const r = await stack.services.orm.em
         .getConnection()
-        .execute(`select count(*)::int as n from deliveries where endpoint_id = ? and state = 'success'`, [ep.id]);
+        .execute(`select count(*)::int as n from deliveries where endpoint_id = ? and state = 'success'`, [
+          ep.id,
+        ]);
       return r[0].n === 3;
     }, 'three successful deliveries');
     const stats = await api('GET', `/app/${appId}/endpoint/${ep.id}/stats`);
     expect(stats.status).toBe(200);
-    expect(stats.body).toMatchObject({ success: 3, pending: 0, sending: 0, fail: 0, canceled: 0, successRate: 1, lastStatuses: [200, 200, 200] });
+    expect(stats.body).toMatchObject({
+      success: 3,
+      pending: 0,
+      sending: 0,
+      fail: 0,
+      canceled: 0,
+      successRate: 1,
+      lastStatuses: [200, 200, 200],
+    });
     expect(stats.body.avgResponseMs).toEqual(expect.any(Number));
     expect(stats.body.p95ResponseMs).toEqual(expect.any(Number));
 

@@ -1,13 +1,22 @@
 import { Router } from 'express';
 import { EndpointSchema } from '../../src/db/entities';
 import type { ApiDeps } from '../context';
-import { HttpError, notFound } from '../http-errors';
+import { HttpError, invalid, notFound } from '../http-errors';
+import { uid } from './applications-schema';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
 import { endpointEvents } from './endpoints/lifecycle';
 import { endpointOut } from './endpoints/model';
-import { appParams, endpointIn, endpointListOut, endpointOutSchema, endpointParams, endpointPatch, endpointUpdate } from './endpoints/schemas';
+import {
+  appParams,
+  endpointIn,
+  endpointListOut,
+  endpointOutSchema,
+  endpointParams,
+  endpointPatch,
+  endpointUpdate,
+} from './endpoints/schemas';
 import { changeFrom, createEndpoint, updateEndpoint } from './endpoints/write';
 import { secretRoutes } from './endpoints/secrets';
 import { headerRoutes } from './endpoints/headers';
@@ -42,7 +51,9 @@ export function endpointsRouter(deps: ApiDeps): Router {
       const em = orm.em.fork();
       const app = await findApp(em, req, params.app);
       const ks = keyset(q, 'ascending');
-      const where = ks.after ? { appId: app.id, id: { [ks.op === '>' ? '$gt' : '$lt']: ks.after } } : { appId: app.id };
+      const where = ks.after
+        ? { appId: app.id, id: { [ks.op === '>' ? '$gt' : '$lt']: ks.after } }
+        : { appId: app.id };
       const rows = await em.find(EndpointSchema, where, { orderBy: { id: ks.dir }, limit: ks.fetch });
       return { status: 200, body: page(rows, ks, q.limit, (r) => r.id, endpointOut) };
     },
@@ -83,7 +94,10 @@ export function endpointsRouter(deps: ApiDeps): Router {
       summary: 'Get an endpoint by id or uid',
       tag: TAG,
       params: endpointParams,
-      responses: { 200: { description: 'The endpoint', schema: endpointOutSchema }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'The endpoint', schema: endpointOutSchema },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params }) => {
       const em = orm.em.fork();
@@ -119,7 +133,14 @@ export function endpointsRouter(deps: ApiDeps): Router {
       if (!existing) {
         // Upsert as Svix's server does; an `ep_` id cannot be chosen, so only a uid creates.
         if (params.endpoint.startsWith('ep_')) throw notFound('Endpoint');
-        const ep = await createEndpoint(em, app, { ...change, uid: change.uid ?? params.endpoint }, writeDeps);
+        const pathUid = uid.safeParse(params.endpoint);
+        if (!pathUid.success) throw invalid(['path', 'endpoint'], pathUid.error.issues[0].message);
+        const ep = await createEndpoint(
+          em,
+          app,
+          { ...change, uid: change.uid ?? params.endpoint },
+          writeDeps,
+        );
         await events.created(app, ep);
         return { status: 201, body: endpointOut(ep) };
       }
@@ -140,7 +161,10 @@ export function endpointsRouter(deps: ApiDeps): Router {
       tag: TAG,
       params: endpointParams,
       body: endpointPatch,
-      responses: { 200: { description: 'Updated', schema: endpointOutSchema }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'Updated', schema: endpointOutSchema },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params, body }) => {
       const em = orm.em.fork();

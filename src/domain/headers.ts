@@ -47,7 +47,20 @@ const RESERVED = new Set([
 ]);
 
 /** Svix's forbidden prefixes (cloud load balancers' own headers) plus the signature headers. */
-const RESERVED_PREFIXES = ['webhook-', 'svix-', 'x-svix-', 'x-hookflow-', 'x-amz-', 'x-amzn-', 'x-google', 'x-goog-', 'x-gfe', 'x-azure-', 'x-fd-', 'x-forwarded-'];
+const RESERVED_PREFIXES = [
+  'webhook-',
+  'svix-',
+  'x-svix-',
+  'x-hookflow-',
+  'x-amz-',
+  'x-amzn-',
+  'x-google',
+  'x-goog-',
+  'x-gfe',
+  'x-azure-',
+  'x-fd-',
+  'x-forwarded-',
+];
 
 /**
  * Sensitive headers are stored sealed and never shown back (Svix's EndpointHeadersOut lists
@@ -55,7 +68,18 @@ const RESERVED_PREFIXES = ['webhook-', 'svix-', 'x-svix-', 'x-hookflow-', 'x-amz
  * credential as sensitive, since showing a secret is worse than hiding a harmless value.
  */
 const SENSITIVE = new Set(['authorization', 'cookie', 'x-auth-token', 'www-authenticate', 'x-api-key']);
-const SENSITIVE_PARTS = ['secret', 'token', 'key', 'password', 'passwd', 'auth', 'session', 'credential', 'signature', 'cookie'];
+const SENSITIVE_PARTS = [
+  'secret',
+  'token',
+  'key',
+  'password',
+  'passwd',
+  'auth',
+  'session',
+  'credential',
+  'signature',
+  'cookie',
+];
 
 export function isSensitiveHeader(name: string): boolean {
   const n = name.toLowerCase();
@@ -65,7 +89,7 @@ export function isSensitiveHeader(name: string): boolean {
 /** Why a header name cannot be used, or null when it can. */
 export function headerNameProblem(name: string): string | null {
   if (name.length === 0 || name.length > MAX_NAME_LENGTH) return `must be 1 to ${MAX_NAME_LENGTH} characters`;
-  if (!NAME.test(name)) return 'is not a valid header name (letters, digits and !#$%&\'*+-.^_`|~ only)';
+  if (!NAME.test(name)) return "is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)";
   const n = name.toLowerCase();
   // JSON objects carry headers: a name that is an object's own machinery is never a header.
   if (n === '__proto__') return 'is not a valid header name';
@@ -97,7 +121,10 @@ export function splitHeaders(headers: Record<string, string>): SplitHeaders {
 }
 
 /** Applies a patch (a null value deletes) to the full set of headers. */
-export function patchHeaders(current: Record<string, string>, patch: Record<string, string | null>): Record<string, string> {
+export function patchHeaders(
+  current: Record<string, string>,
+  patch: Record<string, string | null>,
+): Record<string, string> {
   const next = { ...current };
   for (const [name, value] of Object.entries(patch)) {
     const n = name.toLowerCase();

@@ -14,12 +14,19 @@ interface StoredHeaders {
 }
 
 function allHeaders(row: StoredHeaders, box: SecretBox): Record<string, string> {
-  const sensitive = row.sensitive_headers_enc ? (JSON.parse(box.open(row.sensitive_headers_enc)) as Record<string, string>) : {};
+  const sensitive = row.sensitive_headers_enc
+    ? (JSON.parse(box.open(row.sensitive_headers_enc)) as Record<string, string>)
+    : {};
   return { ...(row.headers ?? {}), ...sensitive };
 }
 
 /** Replaces the stored headers with `next`, under a row lock so concurrent PATCHes merge. */
-async function rewrite(em: EntityManager, box: SecretBox, endpointId: string, next: (current: Record<string, string>) => Record<string, string>): Promise<void> {
+async function rewrite(
+  em: EntityManager,
+  box: SecretBox,
+  endpointId: string,
+  next: (current: Record<string, string>) => Record<string, string>,
+): Promise<void> {
   await em.transactional(async (tx) => {
     const conn = tx.getConnection();
     const ctx = tx.getTransactionContext();
@@ -31,11 +38,16 @@ async function rewrite(em: EntityManager, box: SecretBox, endpointId: string, ne
     );
     if (!rows[0]) return;
     const merged = next(allHeaders(rows[0], box));
-    if (Object.keys(merged).length > MAX_HEADERS) throw invalid(['body', 'headers'], `an endpoint has at most ${MAX_HEADERS} headers`);
+    if (Object.keys(merged).length > MAX_HEADERS)
+      throw invalid(['body', 'headers'], `an endpoint has at most ${MAX_HEADERS} headers`);
     const { plain, sensitive } = splitHeaders(merged);
     await conn.execute(
       'update endpoints set headers = ?::jsonb, sensitive_headers_enc = ?, updated_at = now() where id = ?',
-      [JSON.stringify(plain), Object.keys(sensitive).length ? box.seal(JSON.stringify(sensitive)) : null, endpointId],
+      [
+        JSON.stringify(plain),
+        Object.keys(sensitive).length ? box.seal(JSON.stringify(sensitive)) : null,
+        endpointId,
+      ],
       'run',
       ctx,
     );
@@ -56,12 +68,17 @@ export function headerRoutes(router: Router, { orm, box }: ApiDeps): void {
       summary: "Get the endpoint's custom headers; sensitive values are redacted",
       tag: 'Endpoint',
       params: endpointParams,
-      responses: { 200: { description: 'The headers', schema: headersOut }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'The headers', schema: headersOut },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params }) => {
       const em = orm.em.fork();
       const ep = await findEndpoint(em, await findApp(em, req, params.app), params.endpoint);
-      const sensitive = ep.sensitiveHeadersEnc ? Object.keys(JSON.parse(box.open(ep.sensitiveHeadersEnc))) : [];
+      const sensitive = ep.sensitiveHeadersEnc
+        ? Object.keys(JSON.parse(box.open(ep.sensitiveHeadersEnc)))
+        : [];
       return { status: 200, body: { headers: ep.headers ?? {}, sensitive } };
     },
   );

@@ -41,7 +41,7 @@ export function operationalData(app: Application, ep: Pick<Endpoint, 'id' | 'uid
   return { appId: app.id, appUid: app.uid, endpointId: ep.id, endpointUid: ep.uid };
 }
 
-/** Distinct names in the order given; null when none (Svix: null means every type). */
+/** Distinct names in the order given; null when none (Svix: null means every type or channel). */
 export function normalizeTypes(list: string[] | null | undefined): string[] | null | undefined {
   if (list === undefined) return undefined;
   if (list === null || list.length === 0) return null;
@@ -49,16 +49,28 @@ export function normalizeTypes(list: string[] | null | undefined): string[] | nu
 }
 
 /** Every subscribed event type must exist in the catalog and not be archived. */
-export async function loadEventTypes(em: EntityManager, names: string[], field: 'eventTypes' | 'filterTypes'): Promise<EventType[]> {
+export async function loadEventTypes(
+  em: EntityManager,
+  names: string[],
+  field: 'eventTypes' | 'filterTypes',
+): Promise<EventType[]> {
   const rows: Array<{ name: string; archived: boolean; example: unknown; schemas: unknown }> = await em
     .getConnection()
-    .execute('select name, archived, example, schemas from event_types where name = any(?::text[])', [textArray(names)]);
+    .execute('select name, archived, example, schemas from event_types where name = any(?::text[])', [
+      textArray(names),
+    ]);
   const byName = new Map(rows.map((r) => [r.name, r]));
   const issues: ValidationIssue[] = [];
   names.forEach((name, i) => {
     const row = byName.get(name);
-    if (!row) issues.push({ loc: ['body', field, i], msg: `Event type "${name}" does not exist`, type: 'value_error' });
-    else if (row.archived) issues.push({ loc: ['body', field, i], msg: `Event type "${name}" is archived`, type: 'value_error' });
+    if (!row)
+      issues.push({
+        loc: ['body', field, i],
+        msg: `Event type "${name}" does not exist`,
+        type: 'value_error',
+      });
+    else if (row.archived)
+      issues.push({ loc: ['body', field, i], msg: `Event type "${name}" is archived`, type: 'value_error' });
   });
   if (issues.length) throw new ValidationError(issues);
   return names.map((n) => {
@@ -68,8 +80,12 @@ export async function loadEventTypes(em: EntityManager, names: string[], field: 
 }
 
 /** The example of an event type: its `example`, else `schemas["1"].examples[index]`. */
-export function exampleOf(et: Pick<EventType, 'example' | 'schemas'>, index?: number): Record<string, unknown> | null {
-  const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+export function exampleOf(
+  et: Pick<EventType, 'example' | 'schemas'>,
+  index?: number,
+): Record<string, unknown> | null {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    !!v && typeof v === 'object' && !Array.isArray(v);
   const fromSchema = (i: number) => {
     const v1 = et.schemas?.['1'];
     const examples = isObject(v1) ? v1.examples : undefined;
@@ -104,9 +120,13 @@ export function validateTemplate(template: string, endpointId: string, types: Ev
 
 /** With HOOKFLOW_HTTPS_ONLY, only https endpoints are accepted (the worker refuses others anyway). */
 export function checkScheme(url: string, httpsOnly: boolean): void {
-  if (httpsOnly && !url.startsWith('https:')) throw invalid(['body', 'url'], 'must be an https URL (HOOKFLOW_HTTPS_ONLY is set)');
+  if (httpsOnly && !url.startsWith('https:'))
+    throw invalid(['body', 'url'], 'must be an https URL (HOOKFLOW_HTTPS_ONLY is set)');
 }
 
 export function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string }).code === '23505' || (err as { name?: string }).name === 'UniqueConstraintViolationException';
+  return (
+    (err as { code?: string }).code === '23505' ||
+    (err as { name?: string }).name === 'UniqueConstraintViolationException'
+  );
 }

@@ -23,7 +23,8 @@ export const endpointUrl = z
     } catch {
       return void ctx.addIssue({ code: 'custom', message: 'must be a valid URL' });
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'URL scheme must be http or https' });
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      ctx.addIssue({ code: 'custom', message: 'URL scheme must be http or https' });
     else if (!url.hostname) ctx.addIssue({ code: 'custom', message: 'URL must have a host' });
   });
 
@@ -41,7 +42,8 @@ const headerValue = z.string().superRefine((value, ctx) => {
 
 /** Names are checked here rather than by a key schema, so the 422 says why a name is refused. */
 function headerNames(headers: Record<string, unknown>, ctx: z.RefinementCtx): void {
-  if (Object.keys(headers).length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `must have at most ${MAX_HEADERS} headers` });
+  if (Object.keys(headers).length > MAX_HEADERS)
+    ctx.addIssue({ code: 'custom', message: `must have at most ${MAX_HEADERS} headers` });
   for (const name of Object.keys(headers)) {
     const problem = headerNameProblem(name);
     if (problem) ctx.addIssue({ code: 'custom', path: [name], message: `Header name ${problem}` });
@@ -50,8 +52,14 @@ function headerNames(headers: Record<string, unknown>, ctx: z.RefinementCtx): vo
 export const headersMap = z.record(z.string(), headerValue).superRefine(headerNames);
 export const headersPatchMap = z.record(z.string(), headerValue.nullable()).superRefine(headerNames);
 
-const eventTypeList = z.array(eventTypeName).min(1, 'must list at least one event type, or be null for all').max(1000);
-const channelList = z.array(channelName).min(1, 'must list 1 to 10 channels, or be null for all').max(10, 'must list at most 10 channels');
+const eventTypeList = z
+  .array(eventTypeName)
+  .min(1, 'must list at least one event type, or be null for all')
+  .max(1000);
+const channelList = z
+  .array(channelName)
+  .min(1, 'must list 1 to 10 channels, or be null for all')
+  .max(10, 'must list at most 10 channels');
 const rate = z.number().int().min(1).max(65535);
 export const httpMethod = z.enum(['POST', 'PUT', 'PATCH', 'GET', 'DELETE']);
 const template = z.string().min(1).max(65536);
@@ -65,7 +73,10 @@ const bearerToken = z
   });
 
 const common = {
-  description: z.string().max(4096).refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), 'must not contain control characters'),
+  description: z
+    .string()
+    .max(4096)
+    .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), 'must not contain control characters'),
   uid: uid.nullish(),
   version: z.number().int().min(1).max(65535),
   disabled: z.boolean(),
@@ -88,7 +99,11 @@ function aliasesAgree(body: Record<string, unknown>, ctx: z.RefinementCtx): void
     ['throttleRate', 'rateLimit'],
   ] as const) {
     if (body[name] !== undefined && body[alias] !== undefined && !same(body[name], body[alias])) {
-      ctx.addIssue({ code: 'custom', path: [alias], message: `must equal ${name} when both are given (${alias} is its older name)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [alias],
+        message: `must equal ${name} when both are given (${alias} is its older name)`,
+      });
     }
   }
 }
@@ -189,13 +204,21 @@ export const secretOut = z.object({ key: z.string() });
 export const secretRotateIn = z
   .object({
     key: secretKey.nullish(),
-    gracePeriodSeconds: z.number().int().min(0).max(7 * 24 * 3600).nullish(),
+    gracePeriodSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .nullish(),
   })
   .strict();
 
 export const headersIn = z.object({ headers: headersMap }).strict();
 export const headersPatchIn = z.object({ headers: headersPatchMap }).strict();
-export const headersOut = z.object({ headers: z.record(z.string(), z.string()), sensitive: z.array(z.string()) });
+export const headersOut = z.object({
+  headers: z.record(z.string(), z.string()),
+  sensitive: z.array(z.string()),
+});
 
 export const statsQuery = z.object({
   since: z.iso.datetime({ offset: true }).optional(),
@@ -207,10 +230,15 @@ export const statsOut = z.object({
   sending: z.number().int(),
   fail: z.number().int(),
   canceled: z.number().int(),
-  successRate: z.number().nullable().describe('Share of attempts in the window that succeeded (0..1); null without attempts'),
+  successRate: z
+    .number()
+    .nullable()
+    .describe('Share of attempts in the window that succeeded (0..1); null without attempts'),
   avgResponseMs: z.number().nullable(),
   p95ResponseMs: z.number().nullable(),
-  lastStatuses: z.array(z.number().int()).describe('Response status codes of the last 20 attempts in the window, newest first (0: no response)'),
+  lastStatuses: z
+    .array(z.number().int())
+    .describe('Response status codes of the last 20 attempts in the window, newest first (0: no response)'),
 });
 
 export const sendExampleIn = z

@@ -36,7 +36,8 @@ export function secretRoutes(router: Router, { orm, box }: ApiDeps): void {
       method: 'post',
       path: '/app/:app/endpoint/:endpoint/secret/rotate',
       operationId: 'v1.endpoint.rotate-secret',
-      summary: 'Rotate the signing secret; the old one keeps signing for gracePeriodSeconds (default 24 h, at most 7 days)',
+      summary:
+        'Rotate the signing secret; the old one keeps signing for gracePeriodSeconds (default 24 h, at most 7 days)',
       tag: 'Endpoint',
       params: endpointParams,
       body: secretRotateIn,
@@ -61,7 +62,11 @@ export function secretRoutes(router: Router, { orm, box }: ApiDeps): void {
         if (!rows[0]) return;
         const now = Date.now();
         const kept = (rows[0].previous_secrets ?? []).filter((p) => Date.parse(p.expiresAt) > now);
-        if (grace > 0) kept.unshift({ secretEnc: rows[0].secret_enc, expiresAt: new Date(now + grace * 1000).toISOString() });
+        if (grace > 0)
+          kept.unshift({
+            secretEnc: rows[0].secret_enc,
+            expiresAt: new Date(now + grace * 1000).toISOString(),
+          });
         await conn.execute(
           'update endpoints set secret_enc = ?, previous_secrets = ?::jsonb, updated_at = now() where id = ?',
           [box.seal(next), JSON.stringify(kept.slice(0, MAX_PREVIOUS)), ep.id],

@@ -45,13 +45,19 @@ export function sendExampleRoutes(router: Router, { orm, dispatcher, config }: A
         payload = exampleOf(et, body.exampleIndex);
         if (!payload) {
           throw body.exampleIndex !== undefined
-            ? invalid(['body', 'exampleIndex'], `Event type "${et.name}" has no example at index ${body.exampleIndex}`)
+            ? invalid(
+                ['body', 'exampleIndex'],
+                `Event type "${et.name}" has no example at index ${body.exampleIndex}`,
+              )
             : invalid(['body', 'eventType'], `Event type "${et.name}" has no example`);
         }
       } else if (body.eventType === PING.eventType) {
         payload = PING.payload;
       } else {
-        throw invalid(['body', 'eventType'], `Event type "${body.eventType}" ${et ? 'is archived' : 'does not exist'}`);
+        throw invalid(
+          ['body', 'eventType'],
+          `Event type "${body.eventType}" ${et ? 'is archived' : 'does not exist'}`,
+        );
       }
 
       const msg = newMessage(app, { eventType: body.eventType, payload }, config.HOOKFLOW_RETENTION_DAYS);

@@ -42,20 +42,22 @@ export function statsRoutes(router: Router, { orm }: ApiDeps): void {
       const count = (s: string) => Number(states.find((r) => r.state === s)?.n ?? 0);
 
       const window = [ep.id, idAt('atmpt', since), idAt('atmpt', until)];
-      const [health]: Array<{ total: string; ok: string; avg: number | null; p95: number | null }> = await db.execute(
-        `select count(*) as total, count(*) filter (where status = 0) as ok,
+      const [health]: Array<{ total: string; ok: string; avg: number | null; p95: number | null }> =
+        await db.execute(
+          `select count(*) as total, count(*) filter (where status = 0) as ok,
                 avg(response_duration_ms)::float8 as avg,
                 percentile_cont(0.95) within group (order by response_duration_ms)::float8 as p95
            from attempts where endpoint_id = ? and id >= ? and id < ?`,
-        window,
-      );
+          window,
+        );
       const last: Array<{ code: number }> = await db.execute(
         `select response_status_code as code from attempts
           where endpoint_id = ? and id >= ? and id < ? order by id desc limit ${LAST_STATUSES}`,
         window,
       );
       const total = Number(health?.total ?? 0);
-      const round = (v: number | null | undefined) => (v === null || v === undefined ? null : Math.round(v * 10) / 10);
+      const round = (v: number | null | undefined) =>
+        v === null || v === undefined ? null : Math.round(v * 10) / 10;
       return {
         status: 200,
         body: {

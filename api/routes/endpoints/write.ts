@@ -1,5 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { EndpointSchema, type Application, type Endpoint, type EventType, type HttpMethod } from '../../../src/db/entities';
+import {
+  EndpointSchema,
+  type Application,
+  type Endpoint,
+  type EventType,
+  type HttpMethod,
+} from '../../../src/db/entities';
 import { textArray } from '../../../src/db/sql';
 import { generateSecret } from '../../../src/domain/signing';
 import { splitHeaders } from '../../../src/domain/headers';
@@ -48,7 +54,7 @@ export function changeFrom(body: Body, mode: 'create' | 'put' | 'patch'): Endpoi
     disabled: body.disabled,
     eventTypes: normalizeTypes(replace ? (types ?? null) : types),
     eventTypesField: body.eventTypes !== undefined ? 'eventTypes' : 'filterTypes',
-    channels: replace ? (body.channels ?? null) : body.channels === undefined ? undefined : body.channels?.length ? [...new Set(body.channels)] : null,
+    channels: normalizeTypes(replace ? (body.channels ?? null) : body.channels),
     throttleRate: replace ? (rate ?? null) : rate === 0 ? null : rate,
     metadata: body.metadata,
     method: body.method,
@@ -65,7 +71,12 @@ interface WriteDeps {
 }
 
 /** Checks a change against the catalog and the endpoint it lands on; throws 422s. */
-async function validate(em: EntityManager, change: EndpointChange, target: { id: string; eventTypes: string[] | null; payloadTemplate: string | null }, deps: WriteDeps) {
+async function validate(
+  em: EntityManager,
+  change: EndpointChange,
+  target: { id: string; eventTypes: string[] | null; payloadTemplate: string | null },
+  deps: WriteDeps,
+) {
   if (change.url !== undefined) checkScheme(change.url, deps.httpsOnly);
   let types: EventType[] | null = null;
   if (change.eventTypes) types = await loadEventTypes(em, change.eventTypes, change.eventTypesField);
@@ -84,7 +95,9 @@ async function validate(em: EntityManager, change: EndpointChange, target: { id:
 async function exampleTypes(em: EntityManager, names: string[]): Promise<EventType[]> {
   const rows: EventType[] = await em
     .getConnection()
-    .execute('select name, example, schemas from event_types where name = any(?::text[])', [textArray(names)]);
+    .execute('select name, example, schemas from event_types where name = any(?::text[])', [
+      textArray(names),
+    ]);
   return names.map((n) => rows.find((r) => r.name === n)).filter((r): r is EventType => !!r);
 }
 
@@ -102,7 +115,8 @@ function apply(ep: Endpoint, change: EndpointChange, box: SecretBox): void {
   set('metadata', change.metadata);
   set('method', change.method);
   set('payloadTemplate', change.payloadTemplate);
-  if (change.bearerToken !== undefined) ep.bearerTokenEnc = change.bearerToken === null ? null : box.seal(change.bearerToken);
+  if (change.bearerToken !== undefined)
+    ep.bearerTokenEnc = change.bearerToken === null ? null : box.seal(change.bearerToken);
   if (change.secret) ep.secretEnc = box.seal(change.secret);
   if (change.headers) {
     const { plain, sensitive } = splitHeaders(change.headers);
@@ -122,12 +136,18 @@ async function flush(em: EntityManager, uid: string | null): Promise<void> {
   try {
     await em.flush();
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`An endpoint with uid "${uid}" already exists in this application`);
+    if (isUniqueViolation(err))
+      throw conflict(`An endpoint with uid "${uid}" already exists in this application`);
     throw err;
   }
 }
 
-export async function createEndpoint(em: EntityManager, app: Application, change: EndpointChange, deps: WriteDeps): Promise<Endpoint> {
+export async function createEndpoint(
+  em: EntityManager,
+  app: Application,
+  change: EndpointChange,
+  deps: WriteDeps,
+): Promise<Endpoint> {
   const id = newId('ep');
   await validate(em, change, { id, eventTypes: null, payloadTemplate: null }, deps);
   const now = new Date();
@@ -160,7 +180,12 @@ export async function createEndpoint(em: EntityManager, app: Application, change
   return ep;
 }
 
-export async function updateEndpoint(em: EntityManager, ep: Endpoint, change: EndpointChange, deps: WriteDeps): Promise<Endpoint> {
+export async function updateEndpoint(
+  em: EntityManager,
+  ep: Endpoint,
+  change: EndpointChange,
+  deps: WriteDeps,
+): Promise<Endpoint> {
   await validate(em, change, ep, deps);
   apply(ep, change, deps.box);
   await flush(em, ep.uid);
