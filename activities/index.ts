@@ -41,7 +41,9 @@ export function createActivities(deps: {
       await settle(input.msgId, input.endpointId, input.status);
     },
     async reconcileDeliveries(): Promise<number> {
-      return deps.dispatcher.reconcile();
+      const started = await deps.dispatcher.reconcile();
+      await deps.dispatcher.reconcileClosed();
+      return started;
     },
     sendOperationalEvent: makeOperationalSender(full),
     ...createReplayActivities(deps),

@@ -205,3 +205,26 @@ describe('delivery', () => {
     });
   });
 });
+
+describe('delivery terminated in Temporal', () => {
+  it('shows as cancelled once reconciled', async () => {
+    const stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '3600' });
+    const receiver = await new Receiver().listen();
+    try {
+      const appId = await seedApp(stack.services);
+      const ep = await seedEndpoint(stack.services, appId, { url: receiver.url() });
+      receiver.behaviour = () => ({ status: 500 });
+      const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: {} });
+      const handle = stack.services.temporal.workflow.getHandle(`deliver-${res.body.id}-${ep.id}`);
+      await eventually(async () => (await handle.query(attemptsQuery)).length === 1, 'the first attempt');
+      await handle.terminate('terminated by an operator in Web UI');
+      // Visibility is eventually consistent: reconcile until the closed workflow is seen.
+      await eventually(async () => (await stack.services.dispatcher.reconcileClosed()) > 0, 'the reconciler to see it');
+      const row = (await stack.services.orm.em.getConnection().execute('select state from deliveries where msg_id = ?', [res.body.id]))[0];
+      expect(row.state).toBe('cancelled');
+    } finally {
+      await stack.close();
+      await receiver.close();
+    }
+  });
+});

@@ -150,4 +150,28 @@ export class Dispatcher {
       if (rows.length < batch) return total;
     }
   }
+
+  /**
+   * Deliveries terminated, cancelled or timed out in Temporal (e.g. from Web UI) never ran
+   * their own bookkeeping: record them as cancelled. Looks back over a window so each
+   * closed workflow is seen by a few passes, whichever worker runs them.
+   */
+  async reconcileClosed(lookbackMinutes = 60): Promise<number> {
+    const since = new Date(Date.now() - lookbackMinutes * 60_000).toISOString();
+    const query =
+      `WorkflowType = 'DeliverMessage' AND ExecutionStatus IN ('Terminated', 'Canceled', 'TimedOut') ` +
+      `AND HookflowStatus = 'pending' AND CloseTime > '${since}'`;
+    let count = 0;
+    for await (const wf of this.opts.temporal.workflow.list({ query })) {
+      const rows: unknown[] = await this.opts.orm.em
+        .getConnection()
+        .execute(
+          `update deliveries set state = 'cancelled', next_attempt_at = null, updated_at = now()
+            where workflow_id = ? and state in ('pending', 'sending') returning msg_id`,
+          [wf.workflowId],
+        );
+      count += rows.length;
+    }
+    return count;
+  }
 }
