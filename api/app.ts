@@ -2,6 +2,8 @@ import express, { type Express } from 'express';
 import type { ApiDeps } from './context';
 import { authenticate } from './middleware/auth';
 import { errorHandler } from './middleware/errors';
+import { rateLimit } from './middleware/rate-limit';
+import { securityHeaders } from './middleware/security-headers';
 import { notFound } from './http-errors';
 import { healthRouter } from './routes/health';
 import { applicationsRouter } from './routes/applications';
@@ -23,17 +25,15 @@ export function createApp(deps: ApiDeps): Express {
   // defineRoute finds it here for routes that take an `idempotency-key`.
   app.locals.idempotency = new IdempotencyStore(deps.orm);
   app.set('trust proxy', false);
-  app.use((_req, res, next) => {
-    res.set('x-content-type-options', 'nosniff');
-    next();
-  });
+  app.use(securityHeaders());
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
 
   app.use('/api/v1', healthRouter(deps));
   app.use(docsRouter(deps));
   app.use(portalRouter(deps));
   const v1 = express.Router();
-  v1.use(authenticate(deps.tokens));
+  v1.use(authenticate(deps.tokens, deps.orm));
+  v1.use(rateLimit(deps.config.HOOKFLOW_API_RATE_LIMIT));
   v1.use(applicationsRouter(deps));
   v1.use(eventTypesRouter(deps));
   v1.use(endpointsRouter(deps));

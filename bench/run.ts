@@ -84,13 +84,46 @@ async function main(): Promise<number> {
       await stack?.stop().catch(() => undefined);
       await receiver.close().catch(() => undefined);
     })());
+
+  let finishing: Promise<number> | null = null;
+  /** Reads peak memory, stops everything, writes what was measured (also after Ctrl-C). */
+  const finish = () =>
+    (finishing ??= (async () => {
+      results.rssMb = {
+        api: stack?.api.peakRssMb() ?? null,
+        worker: stack?.worker.peakRssMb() ?? null,
+        apiPlusWorker: stack ? (stack.api.peakRssMb() ?? 0) + (stack.worker.peakRssMb() ?? 0) : null,
+        baselineWorker: baselineWorker?.peakRssMb() ?? null,
+      };
+      await cleanup();
+      results.signatures = { verified: receiver.verified, bad: receiver.badSignatures };
+      if (receiver.badSignatures) results.error = `${results.error ? `${results.error}; ` : ''}${receiver.badSignatures} deliveries failed signature verification`;
+      results.durationSeconds = round((performance.now() - started) / 1000);
+      results.machine.loadAverage = { start: loadStart, end: Math.round(os.loadavg()[0] * 100) / 100 };
+      results.targets = targets(results);
+
+      const dir = path.join(REPO, 'bench', 'results');
+      mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, `${date.replace(/:/g, '-')}.json`);
+      writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+      const table = markdown(results);
+      process.stdout.write(`\n${table}\nresults: ${path.relative(REPO, file)}\n`);
+      if (opts.append) {
+        const target = path.join(REPO, 'BENCHMARKS.md');
+        if (!existsSync(target)) writeFileSync(target, '# Benchmarks\n\n## Runs\n\n');
+        appendFileSync(target, `\n${table}`);
+        process.stdout.write('appended to BENCHMARKS.md\n');
+      }
+      return results.error ? 1 : 0;
+    })());
   // A closed pipe (`| head`) must not kill the bench before it stops its processes.
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.once(sig, () => {
-      process.stderr.write(`\n${sig}: stopping every process the bench started…\n`);
-      void cleanup().finally(() => process.exit(130));
+      process.stderr.write(`\n${sig}: stopping every process the bench started, then writing what was measured…\n`);
+      results.error = `interrupted (${sig})${results.error ? `; ${results.error}` : ''}`;
+      void finish().finally(() => process.exit(130));
     });
 
   try {
@@ -141,42 +174,16 @@ async function main(): Promise<number> {
       results.fanOut100Raw = await rawHttp(ctx, 'fan100raw', 100);
       results.fanOut100Temporal = await bareTemporal(ctx, 'fan100wf', 100);
       results.fanOut100 = await fanOut(ctx, 'fan100', 1, 100);
-      results.fanOutMany = await fanOut(ctx, 'fanmany', fanOutMessages, 10);
     });
     await step('ingest', async () => void (results.ingest = await ingest(ctx, 'ingest', ingestSeconds, opts.concurrency)));
+    // The longest scenario last, so an interrupted run still has the others.
+    await step('fanout', async () => void (results.fanOutMany = await fanOut(ctx, 'fanmany', fanOutMessages, 10)));
     if (errors.length) results.error = errors.join('; ');
   } catch (err) {
     results.error = (err as Error).message ?? String(err);
     progress.log(`bench failed: ${results.error}`);
-  } finally {
-    results.rssMb = {
-      api: stack?.api.peakRssMb() ?? null,
-      worker: stack?.worker.peakRssMb() ?? null,
-      apiPlusWorker: stack ? (stack.api.peakRssMb() ?? 0) + (stack.worker.peakRssMb() ?? 0) : null,
-      baselineWorker: baselineWorker?.peakRssMb() ?? null,
-    };
-    await cleanup();
   }
-
-  results.signatures = { verified: receiver.verified, bad: receiver.badSignatures };
-  if (receiver.badSignatures) results.error = `${results.error ? `${results.error}; ` : ''}${receiver.badSignatures} deliveries failed signature verification`;
-  results.durationSeconds = round((performance.now() - started) / 1000);
-  results.machine.loadAverage = { start: loadStart, end: Math.round(os.loadavg()[0] * 100) / 100 };
-  results.targets = targets(results);
-
-  const dir = path.join(REPO, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${date.replace(/:/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
-  const table = markdown(results);
-  process.stdout.write(`\n${table}\nresults: ${path.relative(REPO, file)}\n`);
-  if (opts.append) {
-    const target = path.join(REPO, 'BENCHMARKS.md');
-    if (!existsSync(target)) writeFileSync(target, '# Benchmarks\n\n## Runs\n\n');
-    appendFileSync(target, `\n${table}`);
-    process.stdout.write('appended to BENCHMARKS.md\n');
-  }
-  return results.error ? 1 : 0;
+  return finish();
 }
 
 function targets(r: Results): Results['targets'] {

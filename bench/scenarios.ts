@@ -51,13 +51,13 @@ async function deliverBatch(
   const started = performance.now();
   const arrived = ctx.receiver.waitFor(scope, base + n, timeoutFor(n));
   arrived.catch(() => undefined);
-  await runPool(n, ctx.concurrency, async (i) => {
+  let sendSeconds = 0;
+  const sending = runPool(n, ctx.concurrency, async (i) => {
     sentAt[i] = performance.now();
     keys[i] = await send(i);
     answered[i] = performance.now();
-  });
-  const sendSeconds = (performance.now() - started) / 1000;
-  await track(bar, arrived, () => ctx.receiver.count(scope) - base);
+  }).then(() => void (sendSeconds = (performance.now() - started) / 1000));
+  await track(bar, Promise.all([sending, arrived]), () => ctx.receiver.count(scope) - base);
   const receipts = keys.map((k) => ctx.receiver.receivedAt(k.path, k.id));
   const missing = receipts.filter((r) => r === undefined).length;
   if (missing) throw new Error(`${title}: ${missing} of ${n} sends never arrived`);
@@ -157,11 +157,11 @@ export async function fanOut(ctx: Ctx, scope: string, messages: number, endpoint
   arrived.catch(() => undefined);
   const started = performance.now();
   const sent: Array<{ id: string; at: number }> = new Array(messages);
-  await runPool(messages, ctx.concurrency, async (i) => {
+  const sending = runPool(messages, ctx.concurrency, async (i) => {
     const at = performance.now();
     sent[i] = { id: await ctx.hookflow.send(app.id, i), at };
   });
-  await track(bar, arrived, () => ctx.receiver.count(scope));
+  await track(bar, Promise.all([sending, arrived]), () => ctx.receiver.count(scope));
   const latencies: number[] = [];
   let last = started;
   for (const s of sent)

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Principal, Tokens } from '../../src/domain/tokens';
+import type { Orm } from '../../src/db/orm';
 import { forbidden, unauthorized } from '../http-errors';
 
 declare module 'express-serve-static-core' {
@@ -8,13 +9,23 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Bearer auth: the admin token reaches everything, an app token only its application. */
-export function authenticate(tokens: Tokens) {
+/**
+ * Bearer auth: the admin token reaches everything, an app token only its application.
+ * An app token outlives nothing: once its application is deleted it is a 401, as an
+ * unknown token is (one primary-key lookup; given `orm`).
+ */
+export function authenticate(tokens: Tokens, orm?: Orm) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const principal = match ? await tokens.verify(match[1]) : null;
     if (!principal) throw unauthorized();
+    if (principal.kind === 'app' && orm) {
+      const rows: unknown[] = await orm.em
+        .getConnection()
+        .execute('select 1 from applications where id = ?', [principal.appId]);
+      if (!rows.length) throw unauthorized('The application of this token no longer exists');
+    }
     req.principal = principal;
     next();
   };
