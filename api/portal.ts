@@ -61,9 +61,11 @@ export function portalRouter(_deps: ApiDeps): Router {
     securityHeaders(res, frameAncestors);
     next();
   });
-  router.get('/portal', (req, res) => {
-    const query = req.originalUrl.slice('/portal'.length);
-    res.redirect(308, `/portal/${query}`);
+  // Express matches "/portal/" here too (non-strict routing): only the bare path is redirected.
+  router.get('/portal', (req, res, next) => {
+    const [pathname, query = ''] = req.originalUrl.split(/\?(.*)/s);
+    if (pathname !== '/portal') return next();
+    res.redirect(308, `/portal/${query ? `?${query}` : ''}`);
   });
 
   if (!dist) {

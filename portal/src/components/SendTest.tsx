@@ -10,13 +10,14 @@ export function SendTest({ endpointId, eventTypes, open, onClose, onSent }: { en
   const [type, setType] = useState('');
   const [msg, setMsg] = useState<Message | null>(null);
   const [attempt, setAttempt] = useState<Attempt | null>(null);
+  // Reset on opening only: the parent re-renders (and rebuilds eventTypes) while a test is under way.
   useEffect(() => {
     if (open) {
       setMsg(null);
       setAttempt(null);
-      setType((t) => t || eventTypes[0]?.name || '');
+      setType((t) => (eventTypes.some((e) => e.name === t) ? t : eventTypes[0]?.name || ''));
     }
-  }, [open, eventTypes]);
+  }, [open]);
   const send = useAction(async () => {
     const m = await api.post<Message>(api.app(`endpoint/${endpointId}/send-example`), { eventType: type });
     setMsg(m);

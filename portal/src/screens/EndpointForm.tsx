@@ -132,7 +132,7 @@ export function EndpointForm({ id }: { id?: string }) {
       setMethod(d.ep.method ?? 'POST');
       setRate(d.ep.throttleRate ? String(d.ep.throttleRate) : '');
       setTemplate(d.ep.payloadTemplate ?? '');
-      setTokenSet(!!(d.ep.hasBearerToken ?? (d.ep as { bearerToken?: unknown }).bearerToken));
+      setTokenSet(!!d.ep.bearerTokenSet);
     }
     if (d.headers) {
       const rows = [

@@ -15,9 +15,9 @@ export function successRate(stats: EndpointStats | undefined): number | null {
   return done ? (stats.success / done) * 100 : null;
 }
 
-/** lastStatuses may be plain MessageStatus numbers or objects; either way, newest first. */
+/** The latest attempts' HTTP codes as outcomes (MessageStatus: 0 success, 2 failure), newest first. */
 export function lastStatuses(stats: EndpointStats | undefined): number[] {
-  return (stats?.lastStatuses ?? []).map((s) => (typeof s === 'number' ? s : s.status));
+  return (stats?.lastStatuses ?? []).map((code) => (code >= 200 && code < 300 ? 0 : 2));
 }
 
 function Health({ stats }: { stats: EndpointStats | undefined }) {
