@@ -24,7 +24,10 @@ export function portalFrameAncestors(env: NodeJS.ProcessEnv = process.env): stri
 
 /** portal/dist next to the sources (ts-node, jest) or next to dist/ (the built package). */
 export function portalDistDir(): string | null {
-  const candidates = [path.resolve(__dirname, '..', 'portal', 'dist'), path.resolve(__dirname, '..', '..', 'portal', 'dist')];
+  const candidates = [
+    path.resolve(__dirname, '..', 'portal', 'dist'),
+    path.resolve(__dirname, '..', '..', 'portal', 'dist'),
+  ];
   return candidates.find((dir) => existsSync(path.join(dir, 'index.html'))) ?? null;
 }
 

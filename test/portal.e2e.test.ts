@@ -27,11 +27,20 @@ describe('portal (browser)', () => {
 
   beforeAll(async () => {
     // The API serves portal/dist: build it once, before the API starts.
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'portal/vite.config.mts'], {
-      cwd: root,
-      stdio: 'pipe',
-      env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
-    });
+    execFileSync(
+      process.execPath,
+      [
+        path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+        'build',
+        '--config',
+        'portal/vite.config.mts',
+      ],
+      {
+        cwd: root,
+        stdio: 'pipe',
+        env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
+      },
+    );
     mkdirSync(shots, { recursive: true });
     // One quick retry, then failed: the test recovers it from the replay menu.
     stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '1' });
@@ -41,14 +50,35 @@ describe('portal (browser)', () => {
     expect(app.status).toBe(201);
     appId = app.body.id;
     for (const [name, description, example] of [
-      ['contact.created', 'A contact was added', { type: 'contact.created', data: { contact: { id: 'ct_1', firstName: 'Ada', email: 'ada@example.com' } } }],
-      ['contact.deleted', 'A contact was removed', { type: 'contact.deleted', data: { contact: { id: 'ct_1' } } }],
-      ['invoice.paid', 'An invoice was paid', { type: 'invoice.paid', data: { invoice: { id: 'in_1', amount: 4200, currency: 'EUR' } } }],
+      [
+        'contact.created',
+        'A contact was added',
+        {
+          type: 'contact.created',
+          data: { contact: { id: 'ct_1', firstName: 'Ada', email: 'ada@example.com' } },
+        },
+      ],
+      [
+        'contact.deleted',
+        'A contact was removed',
+        { type: 'contact.deleted', data: { contact: { id: 'ct_1' } } },
+      ],
+      [
+        'invoice.paid',
+        'An invoice was paid',
+        { type: 'invoice.paid', data: { invoice: { id: 'in_1', amount: 4200, currency: 'EUR' } } },
+      ],
     ] as const) {
       const et = await stack.call('PUT', `/api/v1/event-type/${name}`, {
         description,
         example,
-        schemas: { '1': { type: 'object', properties: { type: { type: 'string' }, data: { type: 'object' } }, required: ['type', 'data'] } },
+        schemas: {
+          '1': {
+            type: 'object',
+            properties: { type: { type: 'string' }, data: { type: 'object' } },
+            required: ['type', 'data'],
+          },
+        },
       });
       expect([200, 201]).toContain(et.status);
     }
@@ -58,7 +88,16 @@ describe('portal (browser)', () => {
 
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.setDefaultTimeout(20_000);
@@ -75,7 +114,8 @@ describe('portal (browser)', () => {
     await stack?.close();
   });
 
-  const attemptRow = (msgId: string, status: number) => page.locator(`tr.attempt-row[data-msg="${msgId}"][data-status="${status}"]`);
+  const attemptRow = (msgId: string, status: number) =>
+    page.locator(`tr.attempt-row[data-msg="${msgId}"][data-status="${status}"]`);
 
   it('opens from the app-portal-access URL, with the token out of the address bar', async () => {
     expect(portalUrl).toMatch(new RegExp(`^${stack.url}/portal/#token=.+&app=${appId}$`));
@@ -124,7 +164,9 @@ describe('portal (browser)', () => {
     await tpl.press('End');
     await tpl.type('", "contact": {{data.contact}}}');
     await page.getByText('Valid JSON for this example.').waitFor(WAIT);
-    expect(await tpl.inputValue()).toBe('{"event": "{{event}}", "id": "{{msgId}}", "first": "{{data.contact.firstName}}", "contact": {{data.contact}}}');
+    expect(await tpl.inputValue()).toBe(
+      '{"event": "{{event}}", "id": "{{msgId}}", "first": "{{data.contact.firstName}}", "contact": {{data.contact}}}',
+    );
     await page.screenshot({ path: path.join(shots, 'create-endpoint.png'), fullPage: true });
 
     await page.getByRole('button', { name: 'Create endpoint' }).click();
@@ -132,7 +174,12 @@ describe('portal (browser)', () => {
     endpointId = /\/endpoints\/(ep_[^/?#]+)/.exec(page.url())![1];
 
     const ep = await stack.call('GET', `/api/v1/app/${appId}/endpoint/${endpointId}`);
-    expect(ep.body).toMatchObject({ url: receiver.url('/hooks'), description: 'CRM sync', method: 'POST', bearerTokenSet: true });
+    expect(ep.body).toMatchObject({
+      url: receiver.url('/hooks'),
+      description: 'CRM sync',
+      method: 'POST',
+      bearerTokenSet: true,
+    });
     expect([...ep.body.eventTypes].sort()).toEqual(['contact.created', 'contact.deleted']);
     const headers = await stack.call('GET', `/api/v1/app/${appId}/endpoint/${endpointId}/headers`);
     // Header names are case-insensitive; the API keeps them lower-cased.
@@ -141,7 +188,10 @@ describe('portal (browser)', () => {
 
   it('reveals the signing secret', async () => {
     await page.getByRole('button', { name: 'Reveal' }).click();
-    await page.locator('[data-testid=secret]', { hasText: 'whsec_' }).filter({ hasNotText: '••' }).waitFor(WAIT);
+    await page
+      .locator('[data-testid=secret]', { hasText: 'whsec_' })
+      .filter({ hasNotText: '••' })
+      .waitFor(WAIT);
     secret = (await page.getByTestId('secret').textContent())!.trim();
     const api = await stack.call('GET', `/api/v1/app/${appId}/endpoint/${endpointId}/secret`);
     expect(secret).toBe(api.body.key);
@@ -154,10 +204,13 @@ describe('portal (browser)', () => {
     await dialog.getByLabel('Event type').selectOption('contact.created');
     await dialog.getByRole('button', { name: 'Send example' }).click();
     const result = page.getByTestId('test-result');
-    await result.or(dialog.locator('.alert-error')).waitFor(WAIT).catch(async (e) => {
-      await page.screenshot({ path: '/tmp/portal-fail.png' });
-      throw new Error(`${e}\n${await dialog.innerHTML()}\n${netlog.join('\n')}`);
-    });
+    await result
+      .or(dialog.locator('.alert-error'))
+      .waitFor(WAIT)
+      .catch(async (e) => {
+        await page.screenshot({ path: '/tmp/portal-fail.png' });
+        throw new Error(`${e}\n${await dialog.innerHTML()}\n${netlog.join('\n')}`);
+      });
     if (!(await result.isVisible())) throw new Error(`send-example failed: ${await dialog.textContent()}`);
     return /msg_[A-Za-z0-9]+/.exec((await result.textContent())!)![0];
   }
@@ -171,7 +224,12 @@ describe('portal (browser)', () => {
     expect(got.verified).toBe(true);
     expect(got.headers.authorization).toBe('Bearer tok_receiver_123');
     expect(got.headers['x-tenant']).toBe('acme');
-    expect(JSON.parse(got.body)).toEqual({ event: 'contact.created', id: okMsg, first: 'Ada', contact: { id: 'ct_1', firstName: 'Ada', email: 'ada@example.com' } });
+    expect(JSON.parse(got.body)).toEqual({
+      event: 'contact.created',
+      id: okMsg,
+      first: 'Ada',
+      contact: { id: 'ct_1', firstName: 'Ada', email: 'ada@example.com' },
+    });
     await attemptRow(okMsg, 0).waitFor(WAIT);
     await page.getByTestId('stats').getByText('100%').waitFor(WAIT);
   });
@@ -206,7 +264,10 @@ describe('portal (browser)', () => {
     await page.getByRole('button', { name: 'Recover', exact: true }).click();
     await page.locator('[data-testid=task-progress][data-status=finished]').waitFor(WAIT);
     await page.getByRole('button', { name: 'Close' }).click();
-    await eventually(() => receiver.received.some((r) => r.id === failedMsg && r.verified), 'the recovered delivery');
+    await eventually(
+      () => receiver.received.some((r) => r.id === failedMsg && r.verified),
+      'the recovered delivery',
+    );
     await attemptRow(failedMsg, 0).waitFor(WAIT);
     expect(receiver.countById(okMsg)).toBe(1); // recover resends failed messages only
   });
@@ -215,7 +276,10 @@ describe('portal (browser)', () => {
     await page.getByRole('button', { name: 'Rotate' }).click();
     await page.getByRole('button', { name: 'Rotate secret' }).click();
     await page.getByText('Secret rotated.').waitFor(WAIT);
-    await page.locator('[data-testid=secret]', { hasText: 'whsec_' }).filter({ hasNotText: secret }).waitFor(WAIT);
+    await page
+      .locator('[data-testid=secret]', { hasText: 'whsec_' })
+      .filter({ hasNotText: secret })
+      .waitFor(WAIT);
     const rotated = (await page.getByTestId('secret').textContent())!.trim();
     expect(rotated).not.toBe(secret);
     receiver.secrets = [rotated];
@@ -235,9 +299,17 @@ describe('portal (browser)', () => {
 
     await page.getByRole('switch', { name: `Enabled: ${receiver.url('/hooks')}` }).click();
     await page.getByText('Disabled', { exact: true }).waitFor(WAIT);
-    await eventually(async () => (await stack.call('GET', `/api/v1/app/${appId}/endpoint/${endpointId}`)).body.disabled === true, 'the endpoint disabled');
+    await eventually(
+      async () =>
+        (await stack.call('GET', `/api/v1/app/${appId}/endpoint/${endpointId}`)).body.disabled === true,
+      'the endpoint disabled',
+    );
     await page.getByRole('switch', { name: `Enabled: ${receiver.url('/hooks')}` }).click();
-    await eventually(async () => (await stack.call('GET', `/api/v1/app/${appId}/endpoint/${endpointId}`)).body.disabled === false, 'the endpoint enabled');
+    await eventually(
+      async () =>
+        (await stack.call('GET', `/api/v1/app/${appId}/endpoint/${endpointId}`)).body.disabled === false,
+      'the endpoint enabled',
+    );
 
     await page.getByRole('link', { name: 'Event catalog' }).click();
     await page.locator('summary', { hasText: 'invoice.paid' }).click();
@@ -259,8 +331,13 @@ describe('portal (browser)', () => {
     try {
       await dark.goto(themed);
       await dark.getByRole('link', { name: receiver.url('/hooks') }).waitFor(WAIT);
-      expect(await dark.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-      expect(await dark.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--primary').trim())).toBe('#e11d48');
+      // Evaluated in the page: strings, since this file is compiled without the DOM library.
+      expect(await dark.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+      expect(
+        await dark.evaluate(
+          "getComputedStyle(document.documentElement).getPropertyValue('--primary').trim()",
+        ),
+      ).toBe('#e11d48');
       await dark.screenshot({ path: path.join(shots, 'endpoints-list-dark.png'), fullPage: true });
     } finally {
       await dark.close();
@@ -277,11 +354,27 @@ describe('portal (browser)', () => {
 
   it('keeps the app token to its own application', async () => {
     const other = await stack.call('POST', '/api/v1/app', { name: 'Other tenant' });
-    const theirs = await stack.call('POST', `/api/v1/app/${other.body.id}/endpoint`, { url: 'https://example.com/hook' });
+    const theirs = await stack.call('POST', `/api/v1/app/${other.body.id}/endpoint`, {
+      url: 'https://example.com/hook',
+    });
     const token = new URLSearchParams(portalUrl.split('#')[1]).get('token')!;
-    expect((await stack.call('GET', `/api/v1/app/${other.body.id}/endpoint`, undefined, token)).status).toBe(404);
-    expect((await stack.call('GET', `/api/v1/app/${other.body.id}/endpoint/${theirs.body.id}`, undefined, token)).status).toBe(404);
-    expect((await stack.call('DELETE', `/api/v1/app/${other.body.id}/endpoint/${theirs.body.id}`, undefined, token)).status).toBe(404);
+    expect((await stack.call('GET', `/api/v1/app/${other.body.id}/endpoint`, undefined, token)).status).toBe(
+      404,
+    );
+    expect(
+      (await stack.call('GET', `/api/v1/app/${other.body.id}/endpoint/${theirs.body.id}`, undefined, token))
+        .status,
+    ).toBe(404);
+    expect(
+      (
+        await stack.call(
+          'DELETE',
+          `/api/v1/app/${other.body.id}/endpoint/${theirs.body.id}`,
+          undefined,
+          token,
+        )
+      ).status,
+    ).toBe(404);
   });
 
   it('ran without script errors or CSP violations', () => {

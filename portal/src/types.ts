@@ -75,5 +75,10 @@ export interface BackgroundTask {
   updatedAt?: string;
 }
 
-export const STATUS_LABEL: Record<number, string> = { 0: 'Succeeded', 1: 'Pending', 2: 'Failed', 3: 'Sending' };
+export const STATUS_LABEL: Record<number, string> = {
+  0: 'Succeeded',
+  1: 'Pending',
+  2: 'Failed',
+  3: 'Sending',
+};
 export const STATUS_CLASS: Record<number, string> = { 0: 'ok', 1: 'pending', 2: 'fail', 3: 'pending' };
