@@ -20,14 +20,20 @@ function collectDefaults(): void {
 collectDefaults();
 
 function counter(name: string, help: string, labelNames: string[] = []) {
-  return (registry.getSingleMetric(name) as client.Counter<string>) ?? new client.Counter({ name, help, labelNames });
+  return (
+    (registry.getSingleMetric(name) as client.Counter<string>) ??
+    new client.Counter({ name, help, labelNames })
+  );
 }
 function gauge(name: string, help: string) {
   return (registry.getSingleMetric(name) as client.Gauge<string>) ?? new client.Gauge({ name, help });
 }
 
 export const metrics = {
-  messagesAccepted: counter('hookflow_messages_accepted_total', 'Messages stored and answered 202 by the API'),
+  messagesAccepted: counter(
+    'hookflow_messages_accepted_total',
+    'Messages stored and answered 202 by the API',
+  ),
   deliveries: counter(
     'hookflow_deliveries_total',
     'Deliveries (one message to one endpoint) that reached a final state, by outcome: success, failed, cancelled',
@@ -41,19 +47,32 @@ export const metrics = {
       labelNames: ['outcome'],
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60],
     }),
-  dispatchBacklog: gauge('hookflow_dispatch_backlog', 'Deliveries this API process holds in memory, waiting for or in their workflow start'),
+  dispatchBacklog: gauge(
+    'hookflow_dispatch_backlog',
+    'Deliveries this API process holds in memory, waiting for or in their workflow start',
+  ),
   undispatched: gauge(
     'hookflow_undispatched_deliveries',
     'Deliveries stored in PostgreSQL whose workflow has not been started yet (the reconciler picks them up)',
   ),
-  replaysStarted: counter('hookflow_replay_started_total', 'Bulk replays that began paging through their query'),
+  replaysStarted: counter(
+    'hookflow_replay_started_total',
+    'Bulk replays that began paging through their query',
+  ),
   replayDeliveries: counter(
     'hookflow_replay_deliveries_total',
     'Deliveries handled by bulk replays: started, or skipped (already started by the same replay)',
     ['result'],
   ),
-  replaysFinished: counter('hookflow_replay_finished_total', 'Bulk replays that ended, by status: finished, cancelled, failed', ['status']),
-  payloadsPruned: counter('hookflow_payloads_pruned_total', 'Message payloads removed by the retention schedule'),
+  replaysFinished: counter(
+    'hookflow_replay_finished_total',
+    'Bulk replays that ended, by status: finished, cancelled, failed',
+    ['status'],
+  ),
+  payloadsPruned: counter(
+    'hookflow_payloads_pruned_total',
+    'Message payloads removed by the retention schedule',
+  ),
 };
 
 /** Counts undispatched deliveries on scrape; the partial index on dispatched_at keeps it cheap. */
@@ -98,7 +117,9 @@ export interface MetricsServer {
  * GET /metrics from a process without the API (`hookflow worker` with
  * HOOKFLOW_WORKER_METRICS_PORT set). Nothing else is served.
  */
-export async function startMetricsServer(opts: ScrapeSources & { port: number; host: string; token?: string }): Promise<MetricsServer> {
+export async function startMetricsServer(
+  opts: ScrapeSources & { port: number; host: string; token?: string },
+): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -115,7 +136,13 @@ export async function startMetricsServer(opts: ScrapeSources & { port: number; h
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`Port ${opts.port} (worker metrics) is already in use: set HOOKFLOW_WORKER_METRICS_PORT`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `Port ${opts.port} (worker metrics) is already in use: set HOOKFLOW_WORKER_METRICS_PORT`,
+            )
+          : err,
+      ),
     );
     server.listen(opts.port, opts.host, () => resolve());
   });

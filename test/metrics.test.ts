@@ -45,8 +45,13 @@ describe('metrics', () => {
 
   it('refuses a scrape without the metrics token, and is not behind the API token', async () => {
     expect((await fetch(`${stack.url}/metrics`)).status).toBe(401);
-    expect((await fetch(`${stack.url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-    expect((await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).status).toBe(401);
+    expect((await fetch(`${stack.url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(
+      401,
+    );
+    expect(
+      (await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${stack.adminToken}` } }))
+        .status,
+    ).toBe(401);
   });
 
   it('counts messages accepted, deliveries by outcome and attempt durations', async () => {
@@ -55,14 +60,20 @@ describe('metrics', () => {
 
     const appId = await seedApp(stack.services);
     await seedEndpoint(stack.services, appId, { url: ok.url(), eventTypes: ['invoice.paid'] });
-    const bad = await seedEndpoint(stack.services, appId, { url: failing.url(), eventTypes: ['invoice.failed'] });
+    const bad = await seedEndpoint(stack.services, appId, {
+      url: failing.url(),
+      eventTypes: ['invoice.failed'],
+    });
     const sent: string[] = [];
     for (const eventType of ['invoice.paid', 'invoice.paid', 'invoice.paid', 'invoice.failed']) {
       const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType, payload: { eventType } });
       expect(res.status).toBe(202);
       sent.push(res.body.id);
     }
-    await eventually(() => sent.slice(0, 3).every((id) => ok.countById(id) === 1), 'three successful deliveries');
+    await eventually(
+      () => sent.slice(0, 3).every((id) => ok.countById(id) === 1),
+      'three successful deliveries',
+    );
     await eventually(() => failing.countById(sent[3]) === 1, 'the failed first attempt');
     // The failing delivery waits 10 minutes for its retry; disabling ends it as cancelled.
     const handle = stack.services.temporal.workflow.getHandle(`deliver-${sent[3]}-${bad.id}`);
@@ -71,11 +82,13 @@ describe('metrics', () => {
 
     const after = await eventually(async () => {
       const text = await scrape();
-      return sample(text, 'hookflow_attempt_duration_seconds_count', { outcome: 'failure' }) > sample(before, 'hookflow_attempt_duration_seconds_count', { outcome: 'failure' })
+      return sample(text, 'hookflow_attempt_duration_seconds_count', { outcome: 'failure' }) >
+        sample(before, 'hookflow_attempt_duration_seconds_count', { outcome: 'failure' })
         ? text
         : null;
     }, 'the failed attempt in the metrics');
-    const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      sample(after, name, labels) - sample(before, name, labels);
     expect(delta('hookflow_messages_accepted_total')).toBe(4);
     expect(delta('hookflow_deliveries_total', { outcome: 'success' })).toBe(3);
     expect(delta('hookflow_deliveries_total', { outcome: 'cancelled' })).toBe(1);
@@ -90,17 +103,15 @@ describe('metrics', () => {
     const appId = await seedApp(stack.services);
     const msgId = `msg_${randomBytes(12).toString('hex')}`;
     const db = stack.services.orm.em.getConnection();
-    await db.execute(`insert into messages (id, app_id, event_type, payload, expires_at) values (?, ?, 'x', '{}', now() + interval '1 day')`, [
-      msgId,
-      appId,
-    ]);
+    await db.execute(
+      `insert into messages (id, app_id, event_type, payload, expires_at) values (?, ?, 'x', '{}', now() + interval '1 day')`,
+      [msgId, appId],
+    );
     try {
-      await db.execute(`insert into deliveries (msg_id, endpoint_id, app_id, event_type, state) values (?, 'ep_none1', ?, 'x', 'pending'), (?, 'ep_none2', ?, 'x', 'pending')`, [
-        msgId,
-        appId,
-        msgId,
-        appId,
-      ]);
+      await db.execute(
+        `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state) values (?, 'ep_none1', ?, 'x', 'pending'), (?, 'ep_none2', ?, 'x', 'pending')`,
+        [msgId, appId, msgId, appId],
+      );
       // Other test files share the database: at least ours (the reconciler leaves rows younger than 10 s alone).
       expect(sample(await scrape(), 'hookflow_undispatched_deliveries')).toBeGreaterThanOrEqual(2);
     } finally {
@@ -111,10 +122,15 @@ describe('metrics', () => {
   it('counts bulk replays and the deliveries they start', async () => {
     const appId = await seedApp(stack.services);
     await seedEndpoint(stack.services, appId, { url: ok.url() });
-    const msg = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'order.created', payload: { a: 1 } });
+    const msg = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+      eventType: 'order.created',
+      payload: { a: 1 },
+    });
     await eventually(() => ok.countById(msg.body.id) === 1, 'the first delivery');
     await eventually(async () => {
-      const r = (await stack.services.orm.em.getConnection().execute('select state from deliveries where msg_id = ?', [msg.body.id])) as Array<{ state: string }>;
+      const r = (await stack.services.orm.em
+        .getConnection()
+        .execute('select state from deliveries where msg_id = ?', [msg.body.id])) as Array<{ state: string }>;
       return r[0]?.state === 'success';
     }, 'the delivery recorded as a success');
 
@@ -130,7 +146,8 @@ describe('metrics', () => {
     await eventually(() => ok.countById(msg.body.id) === 2, 'the replayed delivery');
 
     const after = await scrape();
-    const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      sample(after, name, labels) - sample(before, name, labels);
     expect(delta('hookflow_replay_started_total')).toBe(1);
     expect(delta('hookflow_replay_deliveries_total', { result: 'started' })).toBe(1);
     expect(delta('hookflow_replay_finished_total', { status: 'finished' })).toBe(1);
@@ -146,7 +163,13 @@ describe('metrics', () => {
       expect(text).toContain('# TYPE hookflow_deliveries_total counter');
       expect(text).toContain('# TYPE hookflow_attempt_duration_seconds histogram');
       expect(text).toMatch(/^hookflow_undispatched_deliveries \d+$/m);
-      expect((await fetch(server.url.replace('/metrics', '/other'), { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
+      expect(
+        (
+          await fetch(server.url.replace('/metrics', '/other'), {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).status,
+      ).toBe(404);
     } finally {
       await server.close();
     }

@@ -16,9 +16,14 @@ describe('payload retention', () => {
   let failing: Receiver;
   const db = () => stack.services.orm.em.getConnection();
   const payloadOf = async (id: string) =>
-    ((await db().execute('select payload from messages where id = ?', [id])) as Array<{ payload: unknown }>)[0]?.payload;
+    (
+      (await db().execute('select payload from messages where id = ?', [id])) as Array<{ payload: unknown }>
+    )[0]?.payload;
   const expire = (ids: string[]) =>
-    db().execute(`update messages set expires_at = now() - interval '1 minute' where id in (${ids.map(() => '?').join(', ')})`, ids);
+    db().execute(
+      `update messages set expires_at = now() - interval '1 minute' where id in (${ids.map(() => '?').join(', ')})`,
+      ids,
+    );
 
   beforeAll(async () => {
     // One retry, far away: a failing delivery stays pending until it is told to retry now.
@@ -42,14 +47,19 @@ describe('payload retention', () => {
   it('prunes exactly the expired payloads; attempts stay; a pending delivery ends as cancelled', async () => {
     const appId = await seedApp(stack.services);
     await seedEndpoint(stack.services, appId, { url: ok.url(), eventTypes: ['order.paid'] });
-    const bad = await seedEndpoint(stack.services, appId, { url: failing.url(), eventTypes: ['order.failing'] });
+    const bad = await seedEndpoint(stack.services, appId, {
+      url: failing.url(),
+      eventTypes: ['order.failing'],
+    });
 
     const expired = [await send(appId, 'order.paid', { n: 1 }), await send(appId, 'order.paid', { n: 2 })];
     const kept = await send(appId, 'order.paid', { n: 3, keep: true });
     const pending = await send(appId, 'order.failing', { n: 4 });
     await eventually(() => [...expired, kept].every((id) => ok.countById(id) === 1), 'the three deliveries');
     await eventually(async () => {
-      const rows = (await db().execute('select state, attempt_count from deliveries where msg_id = ?', [pending])) as Array<{ state: string; attempt_count: number }>;
+      const rows = (await db().execute('select state, attempt_count from deliveries where msg_id = ?', [
+        pending,
+      ])) as Array<{ state: string; attempt_count: number }>;
       return rows[0]?.state === 'pending' && rows[0].attempt_count === 1;
     }, 'the failing delivery waiting for its retry');
 
@@ -83,9 +93,15 @@ describe('payload retention', () => {
       expect(attempts.status).toBe(200);
       expect(attempts.body.data.length).toBe(1);
     }
-    expect((await stack.call('GET', `/api/v1/app/${appId}/msg/${kept}`)).body.payload).toEqual({ n: 3, keep: true });
+    expect((await stack.call('GET', `/api/v1/app/${appId}/msg/${kept}`)).body.payload).toEqual({
+      n: 3,
+      keep: true,
+    });
 
-    const idem = (await db().execute('select key from idempotency_records where key in (?, ?)', [idemExpired, idemLive])) as Array<{ key: string }>;
+    const idem = (await db().execute('select key from idempotency_records where key in (?, ?)', [
+      idemExpired,
+      idemLive,
+    ])) as Array<{ key: string }>;
     expect(idem.map((r) => r.key)).toEqual([idemLive]);
 
     // The pending delivery's next attempt finds no payload: it ends cancelled, nothing sent.
@@ -93,7 +109,9 @@ describe('payload retention', () => {
     await handle.signal(retryNowSignal);
     expect(await handle.result()).toEqual({ status: 'cancelled', attempts: 2 });
     expect(failing.countById(pending)).toBe(1);
-    const state = (await db().execute('select state from deliveries where msg_id = ?', [pending])) as Array<{ state: string }>;
+    const state = (await db().execute('select state from deliveries where msg_id = ?', [pending])) as Array<{
+      state: string;
+    }>;
     expect(state[0].state).toBe('cancelled');
   });
 
@@ -110,7 +128,10 @@ describe('payload retention', () => {
       await ensureRetentionSchedule(stack.services, scheduleId);
       const described = await schedule.describe();
       expect(described.spec.intervals?.[0]?.every).toBe(3600_000);
-      expect(described.action).toMatchObject({ workflowType: 'PruneExpiredPayloads', taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
+      expect(described.action).toMatchObject({
+        workflowType: 'PruneExpiredPayloads',
+        taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      });
       await schedule.trigger();
       await eventually(async () => (await payloadOf(id)) === null, 'the scheduled prune');
     } finally {

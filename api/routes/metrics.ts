@@ -11,7 +11,10 @@ export function metricsRouter({ orm, config, dispatcher }: ApiDeps): Router {
   const router = Router();
   router.get('/metrics', async (req, res) => {
     if (!metricsAuthorized(req.headers.authorization, config.HOOKFLOW_METRICS_TOKEN)) {
-      res.set('www-authenticate', 'Bearer').status(401).json({ code: 'authentication_failed', detail: 'Invalid or missing metrics token' });
+      res
+        .set('www-authenticate', 'Bearer')
+        .status(401)
+        .json({ code: 'authentication_failed', detail: 'Invalid or missing metrics token' });
       return;
     }
     const { contentType, body } = await scrape({ orm, dispatcher });
