@@ -6,6 +6,7 @@ import { signedHeaders } from '../src/domain/signing';
 import type { AttemptOutcome, AttemptSummary, DeliverMessageInput } from '../workflows/definitions';
 import { BlockedAddressError, isTimeout, type SendResult } from './http-client';
 import type { ActivityDeps } from './deps';
+import { metrics } from '../src/metrics';
 
 export interface AttemptInput extends DeliverMessageInput {
   attemptNumber: number;
@@ -118,6 +119,7 @@ export function makeAttempt(deps: ActivityDeps) {
     const row = await load(input);
     if (!row || !row.payload || !row.ep_id || row.disabled) {
       await deps.settle(input.msgId, input.endpointId, 'cancelled');
+      deps.log.debug({ msgId: input.msgId, endpointId: input.endpointId, workflowId: input.workflowId, attemptNumber: input.attemptNumber }, 'delivery cancelled before sending');
       return {
         summary: {
           attemptId: null,
@@ -227,6 +229,12 @@ export function makeAttempt(deps: ActivityDeps) {
         em.getTransactionContext(),
       );
     }, { clear: true });
+    metrics.attemptDuration.observe({ outcome }, durationMs / 1000);
+    if (state !== 'pending') metrics.deliveries.inc({ outcome: state });
+    // Ids and codes only: never the payload, the URL (it may carry a token) or headers.
+    const logged = { msgId: input.msgId, endpointId: input.endpointId, workflowId: input.workflowId, attemptNumber: input.attemptNumber, outcome, statusCode, durationMs };
+    if (outcome === 'success') deps.log.debug(logged, 'attempt succeeded');
+    else deps.log.warn({ ...logged, errorKind: errorKind ?? `http_${statusCode}`, final: waitSeconds === null }, 'attempt failed');
 
     if (outcome === 'gone') await deps.lifecycle.disableEndpoint(input.appId, input.endpointId, 'Endpoint answered 410 Gone');
     else if (outcome === 'success') await deps.lifecycle.succeeded(input);

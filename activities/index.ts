@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { QueryResult } from '@mikro-orm/core';
 import type { Config } from '../src/config';
 import type { Orm } from '../src/db/orm';
 import type { Logger } from '../src/logger';
@@ -11,6 +12,8 @@ import type { ActivityDeps } from './deps';
 import type { SafeHttpClient } from './http-client';
 import { makeOperationalSender } from './operational';
 import { createReplayActivities } from './replay';
+import { createRetentionActivities } from './retention';
+import { metrics } from '../src/metrics';
 
 export type { AttemptInput, AttemptResult } from './attempt';
 
@@ -26,13 +29,16 @@ export function createActivities(deps: {
   log: Logger;
 }) {
   async function settle(msgId: string, endpointId: string, status: DeliveryStatus): Promise<void> {
-    await deps.orm.em
+    const result = await deps.orm.em
       .getConnection()
-      .execute(
+      .execute<QueryResult>(
         `update deliveries set state = ?, next_attempt_at = null, updated_at = now()
           where msg_id = ? and endpoint_id = ? and state in ('pending', 'sending')`,
         [status, msgId, endpointId],
+        'run',
       );
+    // Counted only when this call ended the delivery (a repeat settles nothing).
+    if (result.affectedRows > 0) metrics.deliveries.inc({ outcome: status });
   }
   const full: ActivityDeps = { ...deps, settle };
   return {
@@ -47,5 +53,6 @@ export function createActivities(deps: {
     },
     sendOperationalEvent: makeOperationalSender(full),
     ...createReplayActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }

@@ -10,6 +10,8 @@ import {
   type ReplayRow,
 } from '../src/domain/replay';
 import type { BackgroundTaskStatus } from '../src/db/entities';
+import type { QueryResult } from '@mikro-orm/core';
+import { metrics } from '../src/metrics';
 
 export interface StartReplayInput {
   taskId: string;
@@ -34,7 +36,10 @@ export function createReplayActivities(deps: { orm: Orm; dispatcher: Dispatcher;
   const db = () => deps.orm.em.getConnection();
   return {
     async countReplay(query: ReplayQuery): Promise<number> {
-      return replayCount(db(), query);
+      const total = await replayCount(db(), query);
+      // Counted here, once per replay: the workflow counts its query only on its first run.
+      metrics.replaysStarted.inc();
+      return total;
     },
 
     async replayPage(input: { query: ReplayQuery; cursor: ReplayCursor | null; limit: number }): Promise<ReplayRow[]> {
@@ -64,16 +69,20 @@ export function createReplayActivities(deps: { orm: Orm; dispatcher: Dispatcher;
         );
       }
       const started = outcomes.filter(Boolean).length;
+      metrics.replayDeliveries.inc({ result: 'started' }, started);
+      metrics.replayDeliveries.inc({ result: 'skipped' }, outcomes.length - started);
       return { started, skipped: outcomes.length - started };
     },
 
     async updateReplayTask(input: ReplayTaskUpdate): Promise<void> {
       // A finished task stays finished: a late retry of this activity must not reopen it.
-      await db().execute(
+      const result = await db().execute<QueryResult>(
         `update background_tasks set status = ?, data = data || ?::jsonb, updated_at = now()
           where id = ? and status = 'running'`,
         [input.status, JSON.stringify(input.data), input.taskId],
+        'run',
       );
+      if (input.status !== 'running' && result.affectedRows > 0) metrics.replaysFinished.inc({ status: input.status });
     },
   };
 }

@@ -6,6 +6,7 @@ import { rateLimit } from './middleware/rate-limit';
 import { securityHeaders } from './middleware/security-headers';
 import { notFound } from './http-errors';
 import { healthRouter } from './routes/health';
+import { metricsRouter } from './routes/metrics';
 import { applicationsRouter } from './routes/applications';
 import { eventTypesRouter } from './routes/event-types';
 import { endpointsRouter } from './routes/endpoints';
@@ -29,6 +30,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
 
   app.use('/api/v1', healthRouter(deps));
+  app.use(metricsRouter(deps));
   app.use(docsRouter(deps));
   app.use(portalRouter(deps));
   const v1 = express.Router();

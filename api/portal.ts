@@ -24,7 +24,10 @@ export function portalFrameAncestors(env: NodeJS.ProcessEnv = process.env): stri
 
 /** portal/dist next to the sources (ts-node, jest) or next to dist/ (the built package). */
 export function portalDistDir(): string | null {
-  const candidates = [path.resolve(__dirname, '..', 'portal', 'dist'), path.resolve(__dirname, '..', '..', 'portal', 'dist')];
+  const candidates = [
+    path.resolve(__dirname, '..', 'portal', 'dist'),
+    path.resolve(__dirname, '..', '..', 'portal', 'dist'),
+  ];
   return candidates.find((dir) => existsSync(path.join(dir, 'index.html'))) ?? null;
 }
 
@@ -61,9 +64,11 @@ export function portalRouter(_deps: ApiDeps): Router {
     securityHeaders(res, frameAncestors);
     next();
   });
-  router.get('/portal', (req, res) => {
-    const query = req.originalUrl.slice('/portal'.length);
-    res.redirect(308, `/portal/${query}`);
+  // Express matches "/portal/" here too (non-strict routing): only the bare path is redirected.
+  router.get('/portal', (req, res, next) => {
+    const [pathname, query = ''] = req.originalUrl.split(/\?(.*)/s);
+    if (pathname !== '/portal') return next();
+    res.redirect(308, `/portal/${query ? `?${query}` : ''}`);
   });
 
   if (!dist) {

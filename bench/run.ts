@@ -20,6 +20,7 @@ const program = new Command('npm run bench --')
   .option('--messages <n>', 'messages for end to end and the baselines', (v) => parseInt(v, 10), 2000)
   .option('--scale <n>', 'multiply every size (messages, fan-out, ingest duration)', (v) => parseFloat(v), 1)
   .option('--concurrency <n>', 'requests in flight for every load generator', (v) => parseInt(v, 10), 32)
+  .option('--fanout-messages <n>', 'messages in the many-messages fan-out (× 10 endpoints)', (v) => parseInt(v, 10), 1000)
   .option('--ingest-seconds <n>', 'length of the ingest burst', (v) => parseInt(v, 10), 10)
   .option('--only <list>', `comma-separated subset of ${SCENARIOS.join(',')}, or the extra ${EXTRA.join(',')}`)
   .addOption(new Option('--temporal-db <kind>', 'the dev server database').choices(['file', 'memory']).default('file'))
@@ -32,6 +33,7 @@ interface Opts {
   scale: number;
   concurrency: number;
   ingestSeconds: number;
+  fanoutMessages: number;
   only?: string;
   temporalDb: 'file' | 'memory';
   env: string[];
@@ -45,7 +47,7 @@ async function main(): Promise<number> {
   for (const s of only) if (![...SCENARIOS, ...EXTRA].includes(s as never)) throw new Error(`--only: unknown scenario "${s}"`);
   const messages = Math.max(1, Math.round(opts.messages * opts.scale));
   const ingestSeconds = Math.max(1, Math.round(opts.ingestSeconds * opts.scale));
-  const fanOutMessages = Math.max(1, Math.round(1000 * opts.scale));
+  const fanOutMessages = Math.max(1, Math.round(opts.fanoutMessages * opts.scale));
   const env = Object.fromEntries(
     opts.env.map((kv) => {
       const i = kv.indexOf('=');

@@ -81,12 +81,21 @@ program
   .action(async () => {
     const config = requireReady(loadConfig(), [...production]);
     const { buildServices } = await import('./services');
-    const { startWorker, ensureReconcilerSchedule } = await import('./worker');
+    const { startWorker, ensureReconcilerSchedule, ensureRetentionSchedule } = await import('./worker');
     const services = await buildServices(config);
     await ensureReconcilerSchedule(services);
+    await ensureRetentionSchedule(services);
     const worker = await startWorker(services);
     services.log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
+    // The worker has no HTTP server of its own: /metrics only when a port is given.
+    const { startMetricsServer } = await import('./metrics');
+    const metricsServer =
+      config.HOOKFLOW_WORKER_METRICS_PORT === undefined
+        ? null
+        : await startMetricsServer({ ...services, port: config.HOOKFLOW_WORKER_METRICS_PORT, host: config.HOST, token: config.HOOKFLOW_METRICS_TOKEN });
+    if (metricsServer) services.log.info({ url: metricsServer.url }, 'worker metrics listening');
     onSignals(async () => {
+      await metricsServer?.close();
       await worker.shutdown();
       await services.close();
     });

@@ -79,6 +79,9 @@ export const configSchema = z.object({
   HOOKFLOW_API_RATE_LIMIT: z.coerce.number().int().min(0).default(0),
   HOOKFLOW_RECONCILE_SECONDS: z.coerce.number().int().min(1).default(60),
   HOOKFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(100),
+  HOOKFLOW_RETENTION_SCHEDULE_SECONDS: z.coerce.number().int().min(1).default(3600),
+  HOOKFLOW_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HOOKFLOW_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -7,7 +7,7 @@ import { resolveBinary, TEMPORAL_CLI } from './temporal/cli-resolver';
 import { startDevServer, portIsFree, type DevServer } from './temporal/dev-server';
 import { buildServices, type Services } from './services';
 import { migrate } from './db/orm';
-import { startWorker, ensureReconcilerSchedule, type RunningWorker } from './worker';
+import { startWorker, ensureReconcilerSchedule, ensureRetentionSchedule, type RunningWorker } from './worker';
 import { startApi, type RunningApi } from './api-server';
 
 const say = (msg: string) => process.stdout.write(`hookflow: ${msg}\n`);
@@ -85,6 +85,7 @@ export async function runDev(): Promise<void> {
     const applied = await migrate(services.orm);
     if (applied.length) say(`applied migrations: ${applied.join(', ')}`);
     await ensureReconcilerSchedule(services);
+    await ensureRetentionSchedule(services);
     const worker: RunningWorker = await startWorker(services);
     stops.push(() => worker.shutdown());
     const api: RunningApi = await startApi(services);

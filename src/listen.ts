@@ -40,7 +40,11 @@ export function verify(secret: string | undefined, headers: http.IncomingHttpHea
   const h = (name: string) => String(headers[`webhook-${name}`] ?? headers[`svix-${name}`] ?? '');
   if (!h('signature')) return { verified: false, reason: 'no webhook-signature header' };
   try {
-    new Webhook(secret).verify(body, { 'webhook-id': h('id'), 'webhook-timestamp': h('timestamp'), 'webhook-signature': h('signature') });
+    new Webhook(secret).verify(body, {
+      'webhook-id': h('id'),
+      'webhook-timestamp': h('timestamp'),
+      'webhook-signature': h('signature'),
+    });
     return { verified: true };
   } catch (err) {
     return { verified: false, reason: (err as Error).message || 'signature mismatch' };
@@ -64,17 +68,23 @@ export function formatDelivery(d: Delivery, at = new Date(), color = false): str
   const lines = [paint(1, `── ${at.toISOString()}  ${d.method} ${d.path}`)];
   for (const name of Object.keys(d.headers).sort()) {
     let value = String(d.headers[name]);
-    if (SHOWN_HIDDEN.has(name)) value = value.replace(/^(\S+\s+)?(.{0,4}).*$/, (_m, scheme = '', head) => `${scheme}${head}…`);
+    if (SHOWN_HIDDEN.has(name))
+      value = value.replace(/^(\S+\s+)?(.{0,4}).*$/, (_m, scheme = '', head) => `${scheme}${head}…`);
     lines.push(`${paint(2, `${name}:`)} ${value}`);
   }
   lines.push('', prettyBody(d.body), '');
   if (d.verdict.verified === true) lines.push(paint(32, '✔ signature verified'));
-  else if (d.verdict.verified === false) lines.push(paint(31, `✘ signature does NOT verify: ${d.verdict.reason}`));
+  else if (d.verdict.verified === false)
+    lines.push(paint(31, `✘ signature does NOT verify: ${d.verdict.reason}`));
   else lines.push(paint(33, '• signature not checked (pass --secret whsec_… to verify)'));
   return `${lines.join('\n')}\n`;
 }
 
-export async function startListener(input: ListenOptions, print: (text: string) => void, onDelivery?: (d: Delivery) => void): Promise<Listener> {
+export async function startListener(
+  input: ListenOptions,
+  print: (text: string) => void,
+  onDelivery?: (d: Delivery) => void,
+): Promise<Listener> {
   const opts = listenOptions.parse(input);
   const color = print === printToStdout && process.stdout.isTTY === true;
   const server = http.createServer((req, res) => {
@@ -82,7 +92,13 @@ export async function startListener(input: ListenOptions, print: (text: string) 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const delivery: Delivery = { method: req.method ?? '', path: req.url ?? '/', headers: req.headers, body, verdict: verify(opts.secret, req.headers, body) };
+      const delivery: Delivery = {
+        method: req.method ?? '',
+        path: req.url ?? '/',
+        headers: req.headers,
+        body,
+        verdict: verify(opts.secret, req.headers, body),
+      };
       print(formatDelivery(delivery, new Date(), color));
       onDelivery?.(delivery);
       res.writeHead(opts.status, { 'content-type': 'application/json' });
@@ -91,7 +107,11 @@ export async function startListener(input: ListenOptions, print: (text: string) 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`Port ${opts.port} is already in use: pass --port with another one`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`Port ${opts.port} is already in use: pass --port with another one`)
+          : err,
+      ),
     );
     server.listen(opts.port, opts.host, () => resolve());
   });

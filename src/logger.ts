@@ -20,6 +20,13 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', na
         'config.HOOKFLOW_ADMIN_TOKEN',
         'config.HOOKFLOW_SECRET_KEY',
         'config.TEMPORAL_API_KEY',
+        'config.TEMPORAL_TLS_KEY',
+        'config.HOOKFLOW_METRICS_TOKEN',
+        'config.HOOKFLOW_OPERATIONAL_WEBHOOK_SECRET',
+        // Message content never belongs in logs; these catch an accidental `log.x({ payload })`.
+        'payload',
+        '*.payload',
+        'req.headers.cookie',
       ],
       censor: '[redacted]',
     },

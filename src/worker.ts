@@ -7,6 +7,7 @@ import type { Services } from './services';
 import { connectWorker } from './temporal/connection';
 
 export const RECONCILER_SCHEDULE_ID = 'hookflow-reconciler';
+export const RETENTION_SCHEDULE_ID = 'hookflow-retention';
 
 export function workflowsPath(): string {
   return require.resolve(path.join(__dirname, '..', 'workflows'));
@@ -37,6 +38,35 @@ export async function ensureReconcilerSchedule(services: Services): Promise<void
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+}
+
+/**
+ * Payload retention runs as a Temporal Schedule (PruneExpiredPayloads, hourly by default).
+ * Unlike the reconciler's, an existing schedule is brought up to date when its interval
+ * or task queue no longer matches the configuration; a failed update is left to the next start.
+ */
+export async function ensureRetentionSchedule(services: Services, scheduleId = RETENTION_SCHEDULE_ID): Promise<void> {
+  const { temporal, config } = services;
+  const every = config.HOOKFLOW_RETENTION_SCHEDULE_SECONDS;
+  const spec = { intervals: [{ every: every * 1000 }] };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'PruneExpiredPayloads',
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowId: `${scheduleId}-prune`,
+    args: [{}],
+  };
+  try {
+    await temporal.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' } });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    const handle = temporal.schedule.getHandle(scheduleId);
+    const current = await handle.describe();
+    const stale =
+      current.spec.intervals?.[0]?.every !== every * 1000 ||
+      (current.action.type === 'startWorkflow' && current.action.taskQueue !== config.TEMPORAL_TASK_QUEUE);
+    if (stale) await handle.update((prev) => ({ ...prev, spec, action })).catch(() => undefined);
   }
 }
 

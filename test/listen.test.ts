@@ -15,19 +15,31 @@ describe('hookflow listen', () => {
   beforeEach(async () => {
     printed = [];
     deliveries = [];
-    listener = await startListener({ port: 0, secret }, (t) => printed.push(t), (d) => deliveries.push(d));
+    listener = await startListener(
+      { port: 0, secret },
+      (t) => printed.push(t),
+      (d) => deliveries.push(d),
+    );
   });
   afterEach(() => listener.close());
 
   async function post(body: string, headers: Record<string, string>) {
-    return fetch(listener.url + 'hooks?x=1', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    return fetch(listener.url + 'hooks?x=1', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
   }
 
   it('prints headers and pretty JSON, and says the signature verifies', async () => {
     const body = JSON.stringify({ type: 'contact.created', data: { id: 7 } });
     const ts = new Date();
     const signature = new Webhook(secret).sign('msg_1', ts, body);
-    const res = await post(body, { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)), 'webhook-signature': signature });
+    const res = await post(body, {
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)),
+      'webhook-signature': signature,
+    });
     expect(res.status).toBe(200);
     const out = printed.join('');
     expect(out).toContain('POST /hooks?x=1');
@@ -40,7 +52,11 @@ describe('hookflow listen', () => {
   it('says so when the signature does not verify, or is missing', async () => {
     const body = '{"a":1}';
     const other = new Webhook(generateSecret()).sign('msg_2', new Date(), body);
-    await post(body, { 'webhook-id': 'msg_2', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': other });
+    await post(body, {
+      'webhook-id': 'msg_2',
+      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+      'webhook-signature': other,
+    });
     await post(body, {});
     expect(deliveries.map((d) => d.verdict.verified)).toEqual([false, false]);
     expect(printed[0]).toContain('✘ signature does NOT verify');
@@ -78,9 +94,15 @@ describe('hookflow listen', () => {
     it('verifies what Hookflow sends', async () => {
       const appId = await seedApp(stack.services);
       await seedEndpoint(stack.services, appId, { url: `${listener.url}webhook`, secret });
-      const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'invoice.paid', payload: { amount: 42 } });
+      const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+        eventType: 'invoice.paid',
+        payload: { amount: 42 },
+      });
       expect(res.status).toBe(202);
-      const got = await eventually(() => deliveries.find((d) => d.headers['webhook-id'] === res.body.id), 'the delivery at the listener');
+      const got = await eventually(
+        () => deliveries.find((d) => d.headers['webhook-id'] === res.body.id),
+        'the delivery at the listener',
+      );
       expect(got.verdict).toEqual({ verified: true });
       expect(printed.join('')).toContain('"amount": 42');
     });

@@ -11,7 +11,10 @@ describe('security headers', () => {
   });
 
   const get = (path: string, token: string | null = null) =>
-    fetch(`${stack.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, redirect: 'manual' });
+    fetch(`${stack.url}${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      redirect: 'manual',
+    });
 
   it('puts nosniff, no-referrer and a deny-all CSP on API JSON answers, errors included', async () => {
     for (const [path, token, status] of [

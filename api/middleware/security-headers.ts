@@ -10,7 +10,10 @@ export function securityHeaders() {
   return (req: Request, res: Response, next: NextFunction) => {
     res.set('x-content-type-options', 'nosniff');
     res.set('referrer-policy', 'no-referrer');
-    res.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    res.set(
+      'content-security-policy',
+      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
     // Only when this process itself serves TLS: behind a proxy the proxy should send it.
     if (req.secure) res.set('strict-transport-security', 'max-age=31536000; includeSubDomains');
     next();

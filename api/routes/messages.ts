@@ -13,6 +13,7 @@ import { findApp } from '../resolve';
 import { defineRoute } from '../route';
 import { appIn } from './applications-schema';
 import { principalOf } from '../middleware/auth';
+import { metrics } from '../../src/metrics';
 
 export const eventTypeName = z
   .string()
@@ -134,6 +135,7 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
       }
       const msg = newMessage(app, body, config.HOOKFLOW_RETENTION_DAYS);
       const refs = await storeMessage(em, app, msg);
+      metrics.messagesAccepted.inc();
       dispatcher.enqueue(refs);
       return { status: 202, body: messageOut(msg, query.with_content === 'true') };
     },

@@ -40,7 +40,11 @@ export function App({ api }: { api: Api | null }) {
           <Link to="/" class={!onEvents ? 'active' : ''} aria-current={!onEvents ? 'page' : undefined}>
             Endpoints
           </Link>
-          <Link to="/event-types" class={onEvents ? 'active' : ''} aria-current={onEvents ? 'page' : undefined}>
+          <Link
+            to="/event-types"
+            class={onEvents ? 'active' : ''}
+            aria-current={onEvents ? 'page' : undefined}
+          >
             Event catalog
           </Link>
         </nav>

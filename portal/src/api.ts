@@ -36,7 +36,8 @@ export function toApiError(status: number, body: unknown): ApiError {
   if (typeof detail === 'string' && detail) return new ApiError(status, detail);
   if (status === 401) return new ApiError(status, 'Your session has expired. Open the webhooks page again.');
   if (status === 404) return new ApiError(status, 'Not found.');
-  if (status >= 500) return new ApiError(status, `The server had a problem (HTTP ${status}). Try again in a moment.`);
+  if (status >= 500)
+    return new ApiError(status, `The server had a problem (HTTP ${status}). Try again in a moment.`);
   return new ApiError(status, `Request failed (HTTP ${status}).`);
 }
 

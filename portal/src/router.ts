@@ -4,7 +4,8 @@ import { useEffect, useState } from 'preact/hooks';
 const BASE = '/portal';
 
 export function currentPath(): string {
-  const p = window.location.pathname.startsWith(BASE) ? window.location.pathname.slice(BASE.length) : '/';
+  const path = window.location.pathname.replace(/\/{2,}/g, '/');
+  const p = path.startsWith(BASE) ? path.slice(BASE.length) : '/';
   return p || '/';
 }
 

@@ -55,7 +55,10 @@ export function loadTheme(loc: Location = window.location): Theme {
   const dark = get('dark');
   return {
     primary: primary && HEX.test(primary) ? (primary.startsWith('#') ? primary : `#${primary}`) : null,
-    dark: dark === null ? window.matchMedia?.('(prefers-color-scheme: dark)').matches === true : dark === '1' || dark === 'true',
+    dark:
+      dark === null
+        ? window.matchMedia?.('(prefers-color-scheme: dark)').matches === true
+        : dark === '1' || dark === 'true',
   };
 }
 

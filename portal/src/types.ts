@@ -13,7 +13,7 @@ export interface Endpoint {
   method?: Method;
   payloadTemplate?: string | null;
   /** Write-only: the API says whether one is set, never its value. */
-  hasBearerToken?: boolean;
+  bearerTokenSet?: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -27,7 +27,8 @@ export interface EndpointStats {
   successRate?: number | null;
   avgResponseMs?: number | null;
   p95ResponseMs?: number | null;
-  lastStatuses?: Array<number | { status: number; code?: number; timestamp?: string }>;
+  /** HTTP status codes of the latest attempts, newest first (0: no response). */
+  lastStatuses?: number[];
 }
 
 export interface EventType {
@@ -74,5 +75,10 @@ export interface BackgroundTask {
   updatedAt?: string;
 }
 
-export const STATUS_LABEL: Record<number, string> = { 0: 'Succeeded', 1: 'Pending', 2: 'Failed', 3: 'Sending' };
+export const STATUS_LABEL: Record<number, string> = {
+  0: 'Succeeded',
+  1: 'Pending',
+  2: 'Failed',
+  3: 'Sending',
+};
 export const STATUS_CLASS: Record<number, string> = { 0: 'ok', 1: 'pending', 2: 'fail', 3: 'pending' };

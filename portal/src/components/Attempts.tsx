@@ -24,7 +24,8 @@ function iso(local: string): string | undefined {
 function Details({ attempt, hasTemplate }: { attempt: Attempt; hasTemplate: boolean }) {
   const api = useApi();
   const msg = useResource(
-    () => (attempt.msg?.payload ? Promise.resolve(attempt.msg) : api.get<Message>(api.app(`msg/${attempt.msgId}`))),
+    () =>
+      attempt.msg?.payload ? Promise.resolve(attempt.msg) : api.get<Message>(api.app(`msg/${attempt.msgId}`)),
     [attempt.msgId],
   );
   return (
@@ -43,7 +44,9 @@ function Details({ attempt, hasTemplate }: { attempt: Attempt; hasTemplate: bool
         <p class="muted small">
           HTTP {attempt.responseStatusCode || '—'} in {attempt.responseDurationMs} ms
         </p>
-        <pre class="code-block" data-testid="response-body">{attempt.response ? prettyJson(attempt.response) : '(empty)'}</pre>
+        <pre class="code-block" data-testid="response-body">
+          {attempt.response ? prettyJson(attempt.response) : '(empty)'}
+        </pre>
       </div>
     </div>
   );
@@ -61,7 +64,11 @@ function ReplayMenu({ attempt, onReplay }: { attempt: Attempt; onReplay: (r: Rep
         Replay ▾
       </summary>
       <div class="menu-items" role="menu">
-        <button type="button" role="menuitem" onClick={choose({ kind: 'resend', msgId: attempt.msgId, since })}>
+        <button
+          type="button"
+          role="menuitem"
+          onClick={choose({ kind: 'resend', msgId: attempt.msgId, since })}
+        >
           Resend this message
         </button>
         <button type="button" role="menuitem" onClick={choose({ kind: 'recover', since })}>
@@ -76,7 +83,13 @@ function ReplayMenu({ attempt, onReplay }: { attempt: Attempt; onReplay: (r: Rep
 }
 
 /** The message attempts of one endpoint, newest first, with filters; refreshes itself while open. */
-export function Attempts(props: { endpointId: string; eventTypes: EventType[]; refreshKey: number; hasTemplate: boolean; onReplay: (r: ReplayRequest) => void }) {
+export function Attempts(props: {
+  endpointId: string;
+  eventTypes: EventType[];
+  refreshKey: number;
+  hasTemplate: boolean;
+  onReplay: (r: ReplayRequest) => void;
+}) {
   const api = useApi();
   const [filters, setFilters] = useState<AttemptFilters>(NO_FILTERS);
   const [open, setOpen] = useState<string | null>(null);
@@ -110,12 +123,16 @@ export function Attempts(props: { endpointId: string; eventTypes: EventType[]; r
 
   const loadMore = async () => {
     if (!iterator) return;
-    const page = await api.get<Page<Attempt>>(api.app(`attempt/endpoint/${props.endpointId}`), { ...query, iterator });
+    const page = await api.get<Page<Attempt>>(api.app(`attempt/endpoint/${props.endpointId}`), {
+      ...query,
+      iterator,
+    });
     setMore([...more, ...page.data]);
     setIterator(page.done ? null : page.iterator);
   };
 
-  const set = (k: keyof AttemptFilters) => (e: Event) => setFilters({ ...filters, [k]: (e.target as HTMLInputElement).value });
+  const set = (k: keyof AttemptFilters) => (e: Event) =>
+    setFilters({ ...filters, [k]: (e.target as HTMLInputElement).value });
   const rows = [...(list.data?.data ?? []), ...more];
   const filtered = Object.values(filters).some(Boolean);
 
@@ -164,7 +181,9 @@ export function Attempts(props: { endpointId: string; eventTypes: EventType[]; r
       <ErrorMessage error={list.error} />
       {list.loading && !list.data && <Loading />}
       {list.data && rows.length === 0 && (
-        <Empty title={filtered ? 'No attempts match these filters.' : 'No messages sent to this endpoint yet.'}>
+        <Empty
+          title={filtered ? 'No attempts match these filters.' : 'No messages sent to this endpoint yet.'}
+        >
           {!filtered && <p>Send a test event to see how your endpoint answers.</p>}
         </Empty>
       )}
@@ -186,9 +205,15 @@ export function Attempts(props: { endpointId: string; eventTypes: EventType[]; r
             <tbody>
               {rows.map((a) => (
                 <Fragment key={a.id}>
-                  <tr class={`attempt-row status-${STATUS_CLASS[a.status]}`} data-status={a.status} data-msg={a.msgId}>
+                  <tr
+                    class={`attempt-row status-${STATUS_CLASS[a.status]}`}
+                    data-status={a.status}
+                    data-msg={a.msgId}
+                  >
                     <td>
-                      <Badge kind={STATUS_CLASS[a.status] ?? 'muted'}>{STATUS_LABEL[a.status] ?? a.status}</Badge>
+                      <Badge kind={STATUS_CLASS[a.status] ?? 'muted'}>
+                        {STATUS_LABEL[a.status] ?? a.status}
+                      </Badge>
                       {a.triggerType === 1 && <span class="muted small"> manual</span>}
                     </td>
                     <td>
@@ -198,7 +223,12 @@ export function Attempts(props: { endpointId: string; eventTypes: EventType[]; r
                     <td>{a.responseDurationMs} ms</td>
                     <td>{formatTime(a.timestamp)}</td>
                     <td class="row-actions">
-                      <button type="button" class="btn btn-small" aria-expanded={open === a.id} onClick={() => setOpen(open === a.id ? null : a.id)}>
+                      <button
+                        type="button"
+                        class="btn btn-small"
+                        aria-expanded={open === a.id}
+                        onClick={() => setOpen(open === a.id ? null : a.id)}
+                      >
                         {open === a.id ? 'Hide' : 'Details'}
                       </button>
                       <ReplayMenu attempt={a} onReplay={props.onReplay} />

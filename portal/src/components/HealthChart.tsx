@@ -25,7 +25,15 @@ export function HealthChart({ attempts, height = 64 }: { attempts: Attempt[]; he
       {recent.map((a, i) => {
         const h = Math.max(4, Math.round(((a.responseDurationMs || 0) / max) * (height - 4)));
         return (
-          <rect key={a.id} class={`bar bar-${a.status}`} x={i * (bar + gap)} y={height - h} width={bar} height={h} rx={2}>
+          <rect
+            key={a.id}
+            class={`bar bar-${a.status}`}
+            x={i * (bar + gap)}
+            y={height - h}
+            width={bar}
+            height={h}
+            rx={2}
+          >
             <title>{`${STATUS_LABEL[a.status] ?? a.status} · HTTP ${a.responseStatusCode || '—'} · ${a.responseDurationMs} ms · ${new Date(a.timestamp).toLocaleString()}`}</title>
           </rect>
         );

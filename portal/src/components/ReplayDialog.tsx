@@ -20,7 +20,8 @@ const TITLES: Record<ReplayKind, string> = {
 const EXPLAIN: Record<ReplayKind, string> = {
   resend: 'The message is sent to this endpoint again, now.',
   recover: 'Every message to this endpoint that failed since the chosen time is sent again.',
-  'replay-missing': 'Every message since the chosen time that this endpoint should have received but never did (it was added later, or its filters changed) is sent.',
+  'replay-missing':
+    'Every message since the chosen time that this endpoint should have received but never did (it was added later, or its filters changed) is sent.',
 };
 
 /** A datetime-local value in the browser's time zone. */
@@ -29,7 +30,17 @@ function localInput(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-export function ReplayDialog({ endpointId, request, onClose, onStarted }: { endpointId: string; request: ReplayRequest | null; onClose: () => void; onStarted: () => void }) {
+export function ReplayDialog({
+  endpointId,
+  request,
+  onClose,
+  onStarted,
+}: {
+  endpointId: string;
+  request: ReplayRequest | null;
+  onClose: () => void;
+  onStarted: () => void;
+}) {
   const api = useApi();
   const [since, setSince] = useState('');
   const [task, setTask] = useState<BackgroundTask | null>(null);
@@ -52,7 +63,11 @@ export function ReplayDialog({ endpointId, request, onClose, onStarted }: { endp
     }
     const when = new Date(since);
     if (Number.isNaN(when.getTime())) throw new Error('Choose a date and time.');
-    setTask(await api.post<BackgroundTask>(api.app(`endpoint/${endpointId}/${request.kind}`), { since: when.toISOString() }));
+    setTask(
+      await api.post<BackgroundTask>(api.app(`endpoint/${endpointId}/${request.kind}`), {
+        since: when.toISOString(),
+      }),
+    );
     onStarted();
   });
   const kind = request?.kind ?? 'resend';
@@ -62,7 +77,12 @@ export function ReplayDialog({ endpointId, request, onClose, onStarted }: { endp
       {kind !== 'resend' && !task && (
         <div class="field">
           <label for="replay-since">Since</label>
-          <input id="replay-since" type="datetime-local" value={since} onInput={(e) => setSince((e.target as HTMLInputElement).value)} />
+          <input
+            id="replay-since"
+            type="datetime-local"
+            value={since}
+            onInput={(e) => setSince((e.target as HTMLInputElement).value)}
+          />
         </div>
       )}
       {task && <TaskProgress task={task} onDone={onStarted} />}
@@ -77,7 +97,12 @@ export function ReplayDialog({ endpointId, request, onClose, onStarted }: { endp
           {task || resent ? 'Close' : 'Cancel'}
         </button>
         {!task && !resent && (
-          <button type="button" class="btn btn-primary" disabled={start.pending} onClick={() => void start.run()}>
+          <button
+            type="button"
+            class="btn btn-primary"
+            disabled={start.pending}
+            onClick={() => void start.run()}
+          >
             {kind === 'resend' ? 'Resend' : kind === 'recover' ? 'Recover' : 'Replay'}
           </button>
         )}

@@ -22,7 +22,8 @@ export function SecretPanel({ endpointId }: { endpointId: string }) {
     <section class="card" aria-labelledby="secret-title">
       <h2 id="secret-title">Signing secret</h2>
       <p class="hint">
-        Use it to verify that requests come from us (Standard Webhooks signatures in the <code>webhook-signature</code> header).
+        Use it to verify that requests come from us (Standard Webhooks signatures in the{' '}
+        <code>webhook-signature</code> header).
       </p>
       <div class="secret-row">
         <code class="secret" data-testid="secret" aria-live="polite">
@@ -36,7 +37,12 @@ export function SecretPanel({ endpointId }: { endpointId: string }) {
             <CopyButton text={secret} />
           </>
         ) : (
-          <button type="button" class="btn btn-small" disabled={reveal.pending} onClick={() => void reveal.run()}>
+          <button
+            type="button"
+            class="btn btn-small"
+            disabled={reveal.pending}
+            onClick={() => void reveal.run()}
+          >
             Reveal
           </button>
         )}

@@ -6,7 +6,9 @@ import { ErrorMessage, useApi } from './ui';
 const LABEL: Record<string, string> = { running: 'Running', finished: 'Finished', failed: 'Failed' };
 
 function numbers(data: Record<string, unknown> | null | undefined): Array<[string, number]> {
-  return Object.entries(data ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number');
+  return Object.entries(data ?? {}).filter(
+    (e): e is [string, number] => typeof e[1] === 'number' && e[0] !== 'pages',
+  );
 }
 
 function humanize(key: string): string {
@@ -34,15 +36,25 @@ export function TaskProgress({ task: initial, onDone }: { task: BackgroundTask; 
   }, [task]);
   const data = task.data ?? {};
   const total = Number((data as Record<string, unknown>).total ?? NaN);
-  const done = Number((data as Record<string, unknown>).processed ?? (data as Record<string, unknown>).done ?? (data as Record<string, unknown>).started ?? NaN);
+  const done = Number(
+    (data as Record<string, unknown>).matched ?? (data as Record<string, unknown>).processed ?? NaN,
+  );
   const known = Number.isFinite(total) && total > 0 && Number.isFinite(done);
   return (
     <div class="task" role="status" aria-live="polite" data-testid="task-progress" data-status={task.status}>
       <div class="task-head">
-        <span class={`badge badge-${task.status === 'finished' ? 'ok' : task.status === 'failed' ? 'fail' : 'pending'}`}>{LABEL[task.status] ?? task.status}</span>
+        <span
+          class={`badge badge-${task.status === 'finished' ? 'ok' : task.status === 'failed' ? 'fail' : 'pending'}`}
+        >
+          {LABEL[task.status] ?? task.status}
+        </span>
         <span class="muted small">{task.id}</span>
       </div>
-      <progress max={known ? total : undefined} value={known ? done : task.status === 'running' ? undefined : 1} aria-label="Progress" />
+      <progress
+        max={known ? total : undefined}
+        value={known ? done : task.status === 'running' ? undefined : 1}
+        aria-label="Progress"
+      />
       {numbers(data).length > 0 && (
         <dl class="task-data">
           {numbers(data).map(([k, v]) => (

@@ -1,5 +1,10 @@
 import { useMemo, useRef } from 'preact/hooks';
-import { checkTemplate, renderTemplate, TemplateError, type TemplateVars } from '../../../src/domain/template';
+import {
+  checkTemplate,
+  renderTemplate,
+  TemplateError,
+  type TemplateVars,
+} from '../../../src/domain/template';
 import type { EventType } from '../types';
 
 const BUILT_IN = [
@@ -17,12 +22,16 @@ export function payloadPaths(value: unknown, prefix = '', depth = 0): string[] {
   return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
     if (!/^[A-Za-z_][\w-]*$/.test(k)) return [];
     const path = prefix ? `${prefix}.${k}` : k;
-    return v && typeof v === 'object' && !Array.isArray(v) ? [path, ...payloadPaths(v, path, depth + 1)] : [path];
+    return v && typeof v === 'object' && !Array.isArray(v)
+      ? [path, ...payloadPaths(v, path, depth + 1)]
+      : [path];
   });
 }
 
 export function exampleOf(et: EventType | undefined): Record<string, unknown> {
-  const ex = et?.example ?? (et?.schemas as Record<string, { examples?: unknown[] }> | undefined)?.['1']?.examples?.[0];
+  const ex =
+    et?.example ??
+    (et?.schemas as Record<string, { examples?: unknown[] }> | undefined)?.['1']?.examples?.[0];
   return ex && typeof ex === 'object' && !Array.isArray(ex) ? (ex as Record<string, unknown>) : {};
 }
 
@@ -33,7 +42,11 @@ export interface TemplateCheck {
 }
 
 /** The same check the API runs at save (src/domain/template.ts), against the chosen event's example. */
-export function validate(template: string, eventType: string, example: Record<string, unknown>): TemplateCheck {
+export function validate(
+  template: string,
+  eventType: string,
+  example: Record<string, unknown>,
+): TemplateCheck {
   if (!template.trim()) return { ok: true, message: 'Empty: the default payload is sent.', preview: '' };
   const vars: TemplateVars = {
     event: eventType || 'example.event',
@@ -45,9 +58,17 @@ export function validate(template: string, eventType: string, example: Record<st
   };
   try {
     checkTemplate(template, vars);
-    return { ok: true, message: 'Valid JSON for this example.', preview: JSON.stringify(JSON.parse(renderTemplate(template, vars)), null, 2) };
+    return {
+      ok: true,
+      message: 'Valid JSON for this example.',
+      preview: JSON.stringify(JSON.parse(renderTemplate(template, vars)), null, 2),
+    };
   } catch (err) {
-    return { ok: false, message: err instanceof TemplateError ? err.message : String((err as Error).message), preview: '' };
+    return {
+      ok: false,
+      message: err instanceof TemplateError ? err.message : String((err as Error).message),
+      preview: '',
+    };
   }
 }
 
@@ -62,7 +83,10 @@ export function TemplateEditor(props: {
   const area = useRef<HTMLTextAreaElement>(null);
   const et = props.eventTypes.find((e) => e.name === props.exampleType);
   const example = exampleOf(et);
-  const check = useMemo(() => validate(props.value, props.exampleType, example), [props.value, props.exampleType, et]);
+  const check = useMemo(
+    () => validate(props.value, props.exampleType, example),
+    [props.value, props.exampleType, et],
+  );
   const paths = payloadPaths(example);
 
   const insert = (name: string) => {
@@ -82,7 +106,11 @@ export function TemplateEditor(props: {
     <div class="template-editor">
       <div class="field-row">
         <label for="tpl-example">Validate against the example of</label>
-        <select id="tpl-example" value={props.exampleType} onChange={(e) => props.onExampleType((e.target as HTMLSelectElement).value)}>
+        <select
+          id="tpl-example"
+          value={props.exampleType}
+          onChange={(e) => props.onExampleType((e.target as HTMLSelectElement).value)}
+        >
           <option value="">(no event type)</option>
           {props.eventTypes.map((e) => (
             <option key={e.name} value={e.name}>
@@ -98,7 +126,13 @@ export function TemplateEditor(props: {
           </button>
         ))}
         {paths.map((p) => (
-          <button key={p} type="button" class="chip chip-path" title="From the event's payload" onClick={() => insert(p)}>
+          <button
+            key={p}
+            type="button"
+            class="chip chip-path"
+            title="From the event's payload"
+            onClick={() => insert(p)}
+          >
             {`{{${p}}}`}
           </button>
         ))}

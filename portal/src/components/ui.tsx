@@ -34,7 +34,8 @@ export function useResource<T>(load: () => Promise<T>, deps: unknown[]): Resourc
         setError(null);
       }
     } catch (err) {
-      if (mine === seq.current) setError(err instanceof ApiError ? err : new ApiError(0, String((err as Error).message)));
+      if (mine === seq.current)
+        setError(err instanceof ApiError ? err : new ApiError(0, String((err as Error).message)));
     } finally {
       if (mine === seq.current) setLoading(false);
     }
@@ -91,7 +92,17 @@ export function Empty({ title, children }: { title: string; children?: Component
   );
 }
 
-export function Link({ to, children, class: cls, ...rest }: { to: string; children: ComponentChildren; class?: string; [k: string]: unknown }) {
+export function Link({
+  to,
+  children,
+  class: cls,
+  ...rest
+}: {
+  to: string;
+  children: ComponentChildren;
+  class?: string;
+  [k: string]: unknown;
+}) {
   return (
     <a href={href(to)} onClick={onLink(to)} class={cls} {...rest}>
       {children}
@@ -99,7 +110,17 @@ export function Link({ to, children, class: cls, ...rest }: { to: string; childr
   );
 }
 
-export function Toggle({ checked, onChange, label, disabled }: { checked: boolean; onChange: (v: boolean) => void; label: string; disabled?: boolean }) {
+export function Toggle({
+  checked,
+  onChange,
+  label,
+  disabled,
+}: {
+  checked: boolean;
+  onChange: (v: boolean) => void;
+  label: string;
+  disabled?: boolean;
+}) {
   return (
     <button
       type="button"
@@ -116,7 +137,17 @@ export function Toggle({ checked, onChange, label, disabled }: { checked: boolea
 }
 
 /** A modal on the native <dialog>: focus trapping, Escape and the backdrop come from the browser. */
-export function Modal({ open, title, onClose, children }: { open: boolean; title: string; onClose: () => void; children: ComponentChildren }) {
+export function Modal({
+  open,
+  title,
+  onClose,
+  children,
+}: {
+  open: boolean;
+  title: string;
+  onClose: () => void;
+  children: ComponentChildren;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
@@ -155,7 +186,12 @@ export function Confirm(props: {
         <button type="button" class="btn" onClick={props.onClose}>
           Cancel
         </button>
-        <button type="button" class={`btn ${props.danger ? 'btn-danger' : 'btn-primary'}`} disabled={props.pending} onClick={props.onConfirm}>
+        <button
+          type="button"
+          class={`btn ${props.danger ? 'btn-danger' : 'btn-primary'}`}
+          disabled={props.pending}
+          onClick={props.onConfirm}
+        >
           {props.confirmLabel}
         </button>
       </div>

@@ -1,7 +1,17 @@
 import { useState } from 'preact/hooks';
 import type { Page } from '../api';
 import type { Attempt, Endpoint, EndpointStats, EventType } from '../types';
-import { Badge, Confirm, ErrorMessage, Link, Loading, Toggle, useAction, useApi, useResource } from '../components/ui';
+import {
+  Badge,
+  Confirm,
+  ErrorMessage,
+  Link,
+  Loading,
+  Toggle,
+  useAction,
+  useApi,
+  useResource,
+} from '../components/ui';
 import { HealthChart } from '../components/HealthChart';
 import { SecretPanel } from '../components/SecretPanel';
 import { SendTest } from '../components/SendTest';
@@ -25,7 +35,11 @@ function Health({ endpointId, refreshKey }: { endpointId: string; refreshKey: nu
   }, [api, endpointId, refreshKey]);
   const s = health.data?.stats;
   const rate = successRate(s);
-  const avg = s?.avgResponseMs ?? (health.data?.recent.length ? health.data.recent.reduce((t, a) => t + a.responseDurationMs, 0) / health.data.recent.length : null);
+  const avg =
+    s?.avgResponseMs ??
+    (health.data?.recent.length
+      ? health.data.recent.reduce((t, a) => t + a.responseDurationMs, 0) / health.data.recent.length
+      : null);
   return (
     <section class="card" aria-labelledby="health-title">
       <h2 id="health-title">Health</h2>
@@ -74,7 +88,9 @@ export function EndpointDetail({ id }: { id: string }) {
   const ep = useResource(async () => {
     const [endpoint, types] = await Promise.all([
       api.get<Endpoint>(api.app(`endpoint/${id}`)),
-      api.get<Page<EventType>>('/api/v1/event-type', { limit: 250, with_content: true }).catch(() => ({ data: [] as EventType[] }) as Page<EventType>),
+      api
+        .get<Page<EventType>>('/api/v1/event-type', { limit: 250, with_content: true })
+        .catch(() => ({ data: [] as EventType[] }) as Page<EventType>),
     ]);
     return { endpoint, types: types.data.filter((t) => !t.archived) };
   }, [api, id]);
@@ -101,7 +117,9 @@ export function EndpointDetail({ id }: { id: string }) {
   if (!ep.data) return <Loading />;
   const e = ep.data.endpoint;
   const subscribed = eventsOf(e);
-  const testTypes = subscribed.length ? ep.data.types.filter((t) => subscribed.includes(t.name)) : ep.data.types;
+  const testTypes = subscribed.length
+    ? ep.data.types.filter((t) => subscribed.includes(t.name))
+    : ep.data.types;
 
   return (
     <section aria-labelledby="ep-title">
@@ -110,17 +128,27 @@ export function EndpointDetail({ id }: { id: string }) {
       </nav>
       <div class="page-head">
         <div class="title-block">
-          <h1 id="ep-title" class="url-title">{e.url}</h1>
+          <h1 id="ep-title" class="url-title">
+            {e.url}
+          </h1>
           {e.description && <p class="muted">{e.description}</p>}
           <p class="meta">
-            {e.disabled ? <Badge kind="muted">Disabled</Badge> : <Badge kind="ok">Enabled</Badge>} <Badge kind="muted">{e.method ?? 'POST'}</Badge>{' '}
+            {e.disabled ? <Badge kind="muted">Disabled</Badge> : <Badge kind="ok">Enabled</Badge>}{' '}
+            <Badge kind="muted">{e.method ?? 'POST'}</Badge>{' '}
             <span class="muted small">{subscribed.length ? subscribed.join(', ') : 'All events'}</span>
-            {e.channels?.length ? <span class="muted small"> · channels: {e.channels.join(', ')}</span> : null}
+            {e.channels?.length ? (
+              <span class="muted small"> · channels: {e.channels.join(', ')}</span>
+            ) : null}
           </p>
         </div>
         <div class="head-actions">
           <label class="toggle-label">
-            <Toggle checked={!e.disabled} disabled={toggle.pending} label="Endpoint enabled" onChange={(v) => void toggle.run(v)} />
+            <Toggle
+              checked={!e.disabled}
+              disabled={toggle.pending}
+              label="Endpoint enabled"
+              onChange={(v) => void toggle.run(v)}
+            />
             {e.disabled ? 'Disabled' : 'Enabled'}
           </label>
           <button type="button" class="btn btn-primary" onClick={() => setTesting(true)}>
@@ -129,10 +157,18 @@ export function EndpointDetail({ id }: { id: string }) {
           <Link to={`/endpoints/${id}/edit`} class="btn">
             Edit
           </Link>
-          <button type="button" class="btn" onClick={() => setReplay({ kind: 'recover', since: new Date(Date.now() - 24 * 3600_000) })}>
+          <button
+            type="button"
+            class="btn"
+            onClick={() => setReplay({ kind: 'recover', since: new Date(Date.now() - 24 * 3600_000) })}
+          >
             Recover failed…
           </button>
-          <button type="button" class="btn" onClick={() => setReplay({ kind: 'replay-missing', since: new Date(Date.now() - 24 * 3600_000) })}>
+          <button
+            type="button"
+            class="btn"
+            onClick={() => setReplay({ kind: 'replay-missing', since: new Date(Date.now() - 24 * 3600_000) })}
+          >
             Replay missing…
           </button>
           <button type="button" class="btn btn-danger" onClick={() => setDeleting(true)}>
@@ -145,15 +181,28 @@ export function EndpointDetail({ id }: { id: string }) {
         <Health endpointId={id} refreshKey={refreshKey} />
         <SecretPanel endpointId={id} />
       </div>
-      <Attempts endpointId={id} eventTypes={ep.data.types} refreshKey={refreshKey} hasTemplate={!!e.payloadTemplate} onReplay={setReplay} />
-      <SendTest endpointId={id} eventTypes={testTypes} open={testing} onClose={() => setTesting(false)} onSent={bump} />
+      <Attempts
+        endpointId={id}
+        eventTypes={ep.data.types}
+        refreshKey={refreshKey}
+        hasTemplate={!!e.payloadTemplate}
+        onReplay={setReplay}
+      />
+      <SendTest
+        endpointId={id}
+        eventTypes={testTypes}
+        open={testing}
+        onClose={() => setTesting(false)}
+        onSent={bump}
+      />
       <ReplayDialog endpointId={id} request={replay} onClose={() => setReplay(null)} onStarted={bump} />
       <Confirm
         open={deleting}
         title="Delete this endpoint?"
         message={
           <>
-            <strong>{e.url}</strong> will stop receiving webhooks and its pending retries are cancelled. This cannot be undone.
+            <strong>{e.url}</strong> will stop receiving webhooks and its pending retries are cancelled. This
+            cannot be undone.
           </>
         }
         confirmLabel="Delete endpoint"

@@ -1,7 +1,17 @@
 import { useState } from 'preact/hooks';
 import type { Page } from '../api';
 import type { Endpoint, EndpointStats } from '../types';
-import { Badge, Empty, ErrorMessage, Link, Loading, Toggle, useAction, useApi, useResource } from '../components/ui';
+import {
+  Badge,
+  Empty,
+  ErrorMessage,
+  Link,
+  Loading,
+  Toggle,
+  useAction,
+  useApi,
+  useResource,
+} from '../components/ui';
 import { StatusDots } from '../components/HealthChart';
 
 export function eventsOf(ep: Endpoint): string[] {
@@ -10,14 +20,15 @@ export function eventsOf(ep: Endpoint): string[] {
 
 export function successRate(stats: EndpointStats | undefined): number | null {
   if (!stats) return null;
-  if (typeof stats.successRate === 'number') return stats.successRate <= 1 ? stats.successRate * 100 : stats.successRate;
+  if (typeof stats.successRate === 'number')
+    return stats.successRate <= 1 ? stats.successRate * 100 : stats.successRate;
   const done = stats.success + stats.fail;
   return done ? (stats.success / done) * 100 : null;
 }
 
-/** lastStatuses may be plain MessageStatus numbers or objects; either way, newest first. */
+/** The latest attempts' HTTP codes as outcomes (MessageStatus: 0 success, 2 failure), newest first. */
 export function lastStatuses(stats: EndpointStats | undefined): number[] {
-  return (stats?.lastStatuses ?? []).map((s) => (typeof s === 'number' ? s : s.status));
+  return (stats?.lastStatuses ?? []).map((code) => (code >= 200 && code < 300 ? 0 : 2));
 }
 
 function Health({ stats }: { stats: EndpointStats | undefined }) {
@@ -25,7 +36,11 @@ function Health({ stats }: { stats: EndpointStats | undefined }) {
   return (
     <div class="health-cell">
       <StatusDots statuses={lastStatuses(stats)} />
-      {rate !== null && <span class={`rate ${rate >= 95 ? 'ok' : rate >= 70 ? 'warn' : 'fail'}`}>{rate.toFixed(rate === 100 ? 0 : 1)}%</span>}
+      {rate !== null && (
+        <span class={`rate ${rate >= 95 ? 'ok' : rate >= 70 ? 'warn' : 'fail'}`}>
+          {rate.toFixed(rate === 100 ? 0 : 1)}%
+        </span>
+      )}
     </div>
   );
 }
@@ -49,12 +64,23 @@ function Row({ ep, stats, onChanged }: { ep: Endpoint; stats?: EndpointStats; on
         <ErrorMessage error={toggle.error} />
       </td>
       <td>{disabled ? <Badge kind="muted">Disabled</Badge> : <Badge kind="ok">Enabled</Badge>}</td>
-      <td class="events-cell">{events.length ? events.slice(0, 3).join(', ') + (events.length > 3 ? ` +${events.length - 3}` : '') : <span class="muted">All events</span>}</td>
+      <td class="events-cell">
+        {events.length ? (
+          events.slice(0, 3).join(', ') + (events.length > 3 ? ` +${events.length - 3}` : '')
+        ) : (
+          <span class="muted">All events</span>
+        )}
+      </td>
       <td>
         <Health stats={stats} />
       </td>
       <td>
-        <Toggle checked={!disabled} disabled={toggle.pending} label={`Enabled: ${ep.url}`} onChange={(v) => void toggle.run(v)} />
+        <Toggle
+          checked={!disabled}
+          disabled={toggle.pending}
+          label={`Enabled: ${ep.url}`}
+          onChange={(v) => void toggle.run(v)}
+        />
       </td>
     </tr>
   );
@@ -65,7 +91,11 @@ export function EndpointList() {
   const list = useResource(async () => {
     const page = await api.get<Page<Endpoint>>(api.app('endpoint'), { limit: 100, order: 'descending' });
     // Health per endpoint; a failing stats call must not hide the list.
-    const stats = await Promise.all(page.data.map((ep) => api.get<EndpointStats>(api.app(`endpoint/${ep.id}/stats`)).catch(() => undefined)));
+    const stats = await Promise.all(
+      page.data.map((ep) =>
+        api.get<EndpointStats>(api.app(`endpoint/${ep.id}/stats`)).catch(() => undefined),
+      ),
+    );
     return { endpoints: page.data, stats };
   }, [api]);
 

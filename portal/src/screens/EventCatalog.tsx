@@ -8,18 +8,31 @@ import { exampleOf } from '../components/TemplateEditor';
 export function EventCatalog() {
   const api = useApi();
   const [search, setSearch] = useState('');
-  const list = useResource(() => api.get<Page<EventType>>('/api/v1/event-type', { limit: 250, with_content: true }), [api]);
-  const types = (list.data?.data ?? []).filter((t) => !t.archived && `${t.name} ${t.description}`.toLowerCase().includes(search.toLowerCase()));
+  const list = useResource(
+    () => api.get<Page<EventType>>('/api/v1/event-type', { limit: 250, with_content: true }),
+    [api],
+  );
+  const types = (list.data?.data ?? []).filter(
+    (t) => !t.archived && `${t.name} ${t.description}`.toLowerCase().includes(search.toLowerCase()),
+  );
   return (
     <section aria-labelledby="catalog-title">
       <div class="page-head">
         <h1 id="catalog-title">Event catalog</h1>
-        <input type="search" aria-label="Search events" placeholder="Search events" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
+        <input
+          type="search"
+          aria-label="Search events"
+          placeholder="Search events"
+          value={search}
+          onInput={(e) => setSearch((e.target as HTMLInputElement).value)}
+        />
       </div>
       <ErrorMessage error={list.error} />
       {list.loading && !list.data && <Loading />}
       {list.data && list.data.data.length === 0 && <Empty title="No event types yet." />}
-      {list.data && list.data.data.length > 0 && types.length === 0 && <Empty title={`No event matches “${search}”.`} />}
+      {list.data && list.data.data.length > 0 && types.length === 0 && (
+        <Empty title={`No event matches “${search}”.`} />
+      )}
       <div class="catalog">
         {types.map((t) => {
           const example = exampleOf(t);
@@ -33,11 +46,15 @@ export function EventCatalog() {
               <div class="grid-2">
                 <div>
                   <h3>Example</h3>
-                  <pre class="code-block">{Object.keys(example).length ? prettyJson(example) : 'No example.'}</pre>
+                  <pre class="code-block">
+                    {Object.keys(example).length ? prettyJson(example) : 'No example.'}
+                  </pre>
                 </div>
                 <div>
                   <h3>Schema</h3>
-                  <pre class="code-block">{schema && Object.keys(schema).length ? prettyJson(schema) : 'No schema.'}</pre>
+                  <pre class="code-block">
+                    {schema && Object.keys(schema).length ? prettyJson(schema) : 'No schema.'}
+                  </pre>
                 </div>
               </div>
             </details>
