@@ -32,7 +32,6 @@ const cidrList = z
   )
   .superRefine((cidrs, ctx) => {
     // ipaddr.js is loaded lazily so the config module stays light for the CLI.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ipaddr = require('ipaddr.js') as typeof import('ipaddr.js');
     for (const c of cidrs) {
       try {

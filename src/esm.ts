@@ -4,7 +4,6 @@ const importEsm = new Function('specifier', 'return import(specifier)') as <T>(s
 /** Loads an ESM-only package: `require` where the runtime allows it (Node ≥ 20.19, jest), else `import()`. */
 export async function loadEsm<T>(name: string): Promise<T> {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(name) as T;
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw err;

@@ -124,7 +124,10 @@ export function applicationsRouter({ orm }: ApiDeps): Router {
       const ks = keyset(q, 'ascending');
       const where: string[] = ['true'];
       const args: unknown[] = [];
-      if (ks.after) (where.push(`a.id ${ks.op} ?`), args.push(ks.after));
+      if (ks.after) {
+        where.push(`a.id ${ks.op} ?`);
+        args.push(ks.after);
+      }
       if (q.exclude_apps_with_no_endpoints === 'true')
         where.push('exists (select 1 from endpoints e where e.app_id = a.id)');
       if (q.exclude_apps_with_disabled_endpoints === 'true')

@@ -7,10 +7,20 @@ import { conflict, notFound } from '../http-errors';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
-import { channelName, eventTypeName, findMessage, messageOut, messageOutSchema, rowToMessage } from './messages';
+import {
+  channelName,
+  eventTypeName,
+  findMessage,
+  messageOut,
+  messageOutSchema,
+  rowToMessage,
+} from './messages';
 
 const statusText = ['success', 'pending', 'fail', 'sending'] as const;
-const messageStatus = z.coerce.number().int().refine((n) => n >= 0 && n <= 3, 'must be 0 (success), 1 (pending), 2 (fail) or 3 (sending)');
+const messageStatus = z.coerce
+  .number()
+  .int()
+  .refine((n) => n >= 0 && n <= 3, 'must be 0 (success), 1 (pending), 2 (fail) or 3 (sending)');
 const statusCodeClass = z.coerce
   .number()
   .int()
@@ -52,7 +62,13 @@ const attemptOutSchema = z.object({
   timestamp: z.string(),
   msg: messageOutSchema.optional(),
 });
-const listOf = (item: z.ZodType) => z.object({ data: z.array(item), iterator: z.string().nullable(), prevIterator: z.string().nullable(), done: z.boolean() });
+const listOf = (item: z.ZodType) =>
+  z.object({
+    data: z.array(item),
+    iterator: z.string().nullable(),
+    prevIterator: z.string().nullable(),
+    done: z.boolean(),
+  });
 
 type Row = Record<string, any>;
 
@@ -92,18 +108,47 @@ const msgColumns = (content: boolean) =>
    m.tags as m_tags, ${content ? 'm.payload' : 'null'} as m_payload, m.created_at as m_created_at, m.expires_at as m_expires_at`;
 
 /** A delivery's state as Svix's MessageStatus: cancelled deliveries read as failed. */
-const deliveryStatus: Record<DeliveryState, number> = { success: 0, pending: 1, failed: 2, sending: 3, cancelled: 2 };
+const deliveryStatus: Record<DeliveryState, number> = {
+  success: 0,
+  pending: 1,
+  failed: 2,
+  sending: 3,
+  cancelled: 2,
+};
 
 /** The filters shared by attempt and message lists; `m` is the messages table, `col` the status column. */
-function where(q: z.infer<typeof filters>, keyCol: string, keyPrefix: 'atmpt' | 'msg', ks: ReturnType<typeof keyset>) {
+function where(
+  q: z.infer<typeof filters>,
+  keyCol: string,
+  keyPrefix: 'atmpt' | 'msg',
+  ks: ReturnType<typeof keyset>,
+) {
   const parts: string[] = [];
   const args: unknown[] = [];
-  if (ks.after) (parts.push(`${keyCol} ${ks.op} ?`), args.push(ks.after));
-  if (q.event_types?.length) (parts.push('m.event_type in (?)'), args.push(q.event_types));
-  if (q.channel) (parts.push('? = any(m.channels)'), args.push(q.channel));
-  if (q.tag) (parts.push('? = any(m.tags)'), args.push(q.tag));
-  if (q.after) (parts.push(`${keyCol} > ?`), args.push(idAt(keyPrefix, new Date(q.after))));
-  if (q.before) (parts.push(`${keyCol} < ?`), args.push(idAt(keyPrefix, new Date(q.before))));
+  if (ks.after) {
+    parts.push(`${keyCol} ${ks.op} ?`);
+    args.push(ks.after);
+  }
+  if (q.event_types?.length) {
+    parts.push('m.event_type in (?)');
+    args.push(q.event_types);
+  }
+  if (q.channel) {
+    parts.push('? = any(m.channels)');
+    args.push(q.channel);
+  }
+  if (q.tag) {
+    parts.push('? = any(m.tags)');
+    args.push(q.tag);
+  }
+  if (q.after) {
+    parts.push(`${keyCol} > ?`);
+    args.push(idAt(keyPrefix, new Date(q.after)));
+  }
+  if (q.before) {
+    parts.push(`${keyCol} < ?`);
+    args.push(idAt(keyPrefix, new Date(q.before)));
+  }
   return { parts, args };
 }
 
@@ -116,13 +161,23 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
   const router = Router();
   const db = () => orm.em.getConnection();
 
-  async function listAttempts(conds: string[], condArgs: unknown[], q: z.infer<typeof filters> & { with_msg?: string }) {
+  async function listAttempts(
+    conds: string[],
+    condArgs: unknown[],
+    q: z.infer<typeof filters> & { with_msg?: string },
+  ) {
     const ks = keyset(q, 'descending');
     const w = where(q, 'a.id', 'atmpt', ks);
-    if (q.status !== undefined) (w.parts.push('a.status = ?'), w.args.push(q.status));
+    if (q.status !== undefined) {
+      w.parts.push('a.status = ?');
+      w.args.push(q.status);
+    }
     if (q.status_code_class !== undefined) {
       if (q.status_code_class === 0) w.parts.push('a.response_status_code = 0');
-      else (w.parts.push('a.response_status_code between ? and ?'), w.args.push(q.status_code_class, q.status_code_class + 99));
+      else {
+        w.parts.push('a.response_status_code between ? and ?');
+        w.args.push(q.status_code_class, q.status_code_class + 99);
+      }
     }
     const content = q.with_content === 'true';
     const withMsg = q.with_msg === 'true';
@@ -133,7 +188,13 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
         order by a.id ${ks.dir} limit ?`,
       [...condArgs, ...w.args, ks.fetch],
     );
-    return page(rows, ks, q.limit, (r) => r.id, (r) => attemptOut(r, content, withMsg));
+    return page(
+      rows,
+      ks,
+      q.limit,
+      (r) => r.id,
+      (r) => attemptOut(r, content, withMsg),
+    );
   }
 
   defineRoute(
@@ -146,13 +207,19 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       tag: 'Message Attempt',
       params: endpointParams,
       query: filters.extend({ with_msg: bool.default('false') }),
-      responses: { 200: { description: 'A page of attempts', schema: listOf(attemptOutSchema) }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'A page of attempts', schema: listOf(attemptOutSchema) },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params, query }) => {
       const em = orm.em.fork();
       const app = await findApp(em, req, params.app);
       const ep = await findEndpoint(em, app, params.endpoint);
-      return { status: 200, body: await listAttempts(['a.app_id = ?', 'a.endpoint_id = ?'], [app.id, ep.id], query) };
+      return {
+        status: 200,
+        body: await listAttempts(['a.app_id = ?', 'a.endpoint_id = ?'], [app.id, ep.id], query),
+      };
     },
   );
 
@@ -166,7 +233,10 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       tag: 'Message Attempt',
       params: msgParams,
       query: filters.extend({ endpoint_id: z.string().min(1).max(256).optional() }),
-      responses: { 200: { description: 'A page of attempts', schema: listOf(attemptOutSchema) }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'A page of attempts', schema: listOf(attemptOutSchema) },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params, query }) => {
       const em = orm.em.fork();
@@ -176,7 +246,8 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       const args: unknown[] = [app.id, msg.id];
       if (query.endpoint_id) {
         const ep = await findEndpoint(em, app, query.endpoint_id);
-        (conds.push('a.endpoint_id = ?'), args.push(ep.id));
+        conds.push('a.endpoint_id = ?');
+        args.push(ep.id);
       }
       return { status: 200, body: await listAttempts(conds, args, query) };
     },
@@ -191,13 +262,19 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       summary: 'Get one attempt',
       tag: 'Message Attempt',
       params: msgParams.extend({ attempt: z.string().min(1).max(256) }),
-      responses: { 200: { description: 'The attempt', schema: attemptOutSchema }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'The attempt', schema: attemptOutSchema },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params }) => {
       const em = orm.em.fork();
       const app = await findApp(em, req, params.app);
       const msg = await findMessage(em, app, params.msg);
-      const rows: Row[] = await db().execute('select * from attempts where id = ? and msg_id = ? and app_id = ?', [params.attempt, msg.id, app.id]);
+      const rows: Row[] = await db().execute(
+        'select * from attempts where id = ? and msg_id = ? and app_id = ?',
+        [params.attempt, msg.id, app.id],
+      );
       if (!rows[0]) throw notFound('Message attempt');
       return { status: 200, body: attemptOut(rows[0], true, false) };
     },
@@ -215,11 +292,15 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       method: 'get',
       path: '/app/:app/endpoint/:endpoint/msg',
       operationId: 'v1.message-attempt.list-attempted-messages',
-      summary: 'List the messages sent (or being sent) to an endpoint, with their delivery status, newest first',
+      summary:
+        'List the messages sent (or being sent) to an endpoint, with their delivery status, newest first',
       tag: 'Message Attempt',
       params: endpointParams,
       query: filters.omit({ status_code_class: true }),
-      responses: { 200: { description: 'A page of messages', schema: listOf(endpointMessageOut) }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'A page of messages', schema: listOf(endpointMessageOut) },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params, query: q }) => {
       const em = orm.em.fork();
@@ -228,8 +309,11 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       const ks = keyset(q, 'descending');
       const w = where(q, 'd.msg_id', 'msg', ks);
       if (q.status !== undefined) {
-        const states = (Object.keys(deliveryStatus) as DeliveryState[]).filter((s) => deliveryStatus[s] === q.status);
-        (w.parts.push('d.state in (?)'), w.args.push(states));
+        const states = (Object.keys(deliveryStatus) as DeliveryState[]).filter(
+          (s) => deliveryStatus[s] === q.status,
+        );
+        w.parts.push('d.state in (?)');
+        w.args.push(states);
       }
       const content = q.with_content === 'true';
       const rows: Row[] = await db().execute(
@@ -241,15 +325,21 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       );
       return {
         status: 200,
-        body: page(rows, ks, q.limit, (r) => r.m_id, (r) => {
-          const status = deliveryStatus[r.state as DeliveryState] ?? 1;
-          return {
-            ...messageOut(msgOf(r), content),
-            status,
-            statusText: statusText[status],
-            nextAttempt: r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
-          };
-        }),
+        body: page(
+          rows,
+          ks,
+          q.limit,
+          (r) => r.m_id,
+          (r) => {
+            const status = deliveryStatus[r.state as DeliveryState] ?? 1;
+            return {
+              ...messageOut(msgOf(r), content),
+              status,
+              statusText: statusText[status],
+              nextAttempt: r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
+            };
+          },
+        ),
       };
     },
   );
@@ -283,7 +373,10 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       tag: 'Message Attempt',
       params: msgParams,
       query: paginationQuery,
-      responses: { 200: { description: 'A page of endpoints', schema: listOf(messageEndpointOut) }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'A page of endpoints', schema: listOf(messageEndpointOut) },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params, query: q }) => {
       const em = orm.em.fork();
@@ -292,7 +385,10 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       const ks = keyset(q, 'descending');
       const conds = ['d.msg_id = ?', 'd.app_id = ?'];
       const args: unknown[] = [msg.id, app.id];
-      if (ks.after) (conds.push(`d.endpoint_id ${ks.op} ?`), args.push(ks.after));
+      if (ks.after) {
+        conds.push(`d.endpoint_id ${ks.op} ?`);
+        args.push(ks.after);
+      }
       const rows: Row[] = await db().execute(
         `select d.state, d.next_attempt_at, e.*
            from deliveries d join endpoints e on e.id = d.endpoint_id
@@ -302,27 +398,33 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       );
       return {
         status: 200,
-        body: page(rows, ks, q.limit, (r) => r.id, (r) => {
-          const status = deliveryStatus[r.state as DeliveryState] ?? 1;
-          return {
-            id: r.id,
-            uid: r.uid,
-            url: r.url,
-            description: r.description,
-            version: r.version,
-            disabled: r.disabled,
-            eventTypes: r.event_types,
-            filterTypes: r.event_types,
-            channels: r.channels,
-            throttleRate: r.throttle_rate,
-            rateLimit: r.throttle_rate,
-            createdAt: new Date(r.created_at).toISOString(),
-            updatedAt: new Date(r.updated_at).toISOString(),
-            status,
-            statusText: statusText[status],
-            nextAttempt: r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
-          };
-        }),
+        body: page(
+          rows,
+          ks,
+          q.limit,
+          (r) => r.id,
+          (r) => {
+            const status = deliveryStatus[r.state as DeliveryState] ?? 1;
+            return {
+              id: r.id,
+              uid: r.uid,
+              url: r.url,
+              description: r.description,
+              version: r.version,
+              disabled: r.disabled,
+              eventTypes: r.event_types,
+              filterTypes: r.event_types,
+              channels: r.channels,
+              throttleRate: r.throttle_rate,
+              rateLimit: r.throttle_rate,
+              createdAt: new Date(r.created_at).toISOString(),
+              updatedAt: new Date(r.updated_at).toISOString(),
+              status,
+              statusText: statusText[status],
+              nextAttempt: r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
+            };
+          },
+        ),
       };
     },
   );
@@ -349,10 +451,15 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       const msg = await findMessage(em, app, params.msg);
       const ep = await findEndpoint(em, app, params.endpoint);
       if (ep.disabled) throw conflict(`Endpoint ${ep.id} is disabled: enable it before resending to it`);
-      if (!msg.payload) throw conflict(`The content of message ${msg.id} has been deleted: it cannot be resent`);
+      if (!msg.payload)
+        throw conflict(`The content of message ${msg.id} has been deleted: it cannot be resent`);
       // A new workflow every time, so a resend works whatever became of earlier deliveries.
       const workflowId = `resend-${msg.id}-${ep.id}-${newId('atmpt').slice('atmpt_'.length)}`;
-      await dispatcher.startDelivery({ msgId: msg.id, endpointId: ep.id, appId: app.id, eventType: msg.eventType }, workflowId, 'manual');
+      await dispatcher.startDelivery(
+        { msgId: msg.id, endpointId: ep.id, appId: app.id, eventType: msg.eventType },
+        workflowId,
+        'manual',
+      );
       return { status: 202 };
     },
   );

@@ -21,7 +21,12 @@ export const backgroundTaskOut = z.object({
   updatedAt: z.string(),
   data: z.record(z.string(), z.unknown()),
 });
-const listOut = z.object({ data: z.array(backgroundTaskOut), iterator: z.string().nullable(), prevIterator: z.string().nullable(), done: z.boolean() });
+const listOut = z.object({
+  data: z.array(backgroundTaskOut),
+  iterator: z.string().nullable(),
+  prevIterator: z.string().nullable(),
+  done: z.boolean(),
+});
 
 interface Row {
   id: string;
@@ -34,7 +39,13 @@ interface Row {
 }
 
 export function taskOut(r: Row) {
-  return { id: r.id, status: r.status, task: r.task, updatedAt: new Date(r.updated_at).toISOString(), data: r.data ?? {} };
+  return {
+    id: r.id,
+    status: r.status,
+    task: r.task,
+    updatedAt: new Date(r.updated_at).toISOString(),
+    data: r.data ?? {},
+  };
 }
 
 /** A task by id; an app token reaches only its application's tasks (others are 404). */
@@ -75,13 +86,28 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
       const ks = keyset(q, 'descending');
       const where: string[] = ['true'];
       const args: unknown[] = [];
-      if (principal.kind === 'app') (where.push('app_id = ?'), args.push(principal.appId));
-      if (ks.after) (where.push(`id ${ks.op} ?`), args.push(ks.after));
-      if (q.status) (where.push('status = ?'), args.push(q.status));
-      if (q.task) (where.push('task = ?'), args.push(q.task));
+      if (principal.kind === 'app') {
+        where.push('app_id = ?');
+        args.push(principal.appId);
+      }
+      if (ks.after) {
+        where.push(`id ${ks.op} ?`);
+        args.push(ks.after);
+      }
+      if (q.status) {
+        where.push('status = ?');
+        args.push(q.status);
+      }
+      if (q.task) {
+        where.push('task = ?');
+        args.push(q.task);
+      }
       const rows: Row[] = await orm.em
         .getConnection()
-        .execute(`select * from background_tasks where ${where.join(' and ')} order by id ${ks.dir} limit ?`, [...args, ks.fetch]);
+        .execute(
+          `select * from background_tasks where ${where.join(' and ')} order by id ${ks.dir} limit ?`,
+          [...args, ks.fetch],
+        );
       return { status: 200, body: page(rows, ks, q.limit, (r) => r.id, taskOut) };
     },
   );
@@ -95,9 +121,15 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
       summary: 'Get a background task with its progress counts',
       tag: 'Background Task',
       params: taskParams,
-      responses: { 200: { description: 'The task', schema: backgroundTaskOut }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'The task', schema: backgroundTaskOut },
+        404: { description: 'Not found' },
+      },
     },
-    async ({ req, params }) => ({ status: 200, body: taskOut(await findTask(orm.em.fork(), req, params.task)) }),
+    async ({ req, params }) => ({
+      status: 200,
+      body: taskOut(await findTask(orm.em.fork(), req, params.task)),
+    }),
   );
 
   defineRoute(
@@ -110,7 +142,10 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
       tag: 'Background Task',
       params: taskParams,
       responses: {
-        202: { description: 'Cancellation requested; the task turns cancelled shortly', schema: backgroundTaskOut },
+        202: {
+          description: 'Cancellation requested; the task turns cancelled shortly',
+          schema: backgroundTaskOut,
+        },
         409: { description: 'The task is not running' },
       },
     },
@@ -126,7 +161,10 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
         // The workflow is gone (terminated in Web UI): nothing is starting deliveries any more.
         await em
           .getConnection()
-          .execute(`update background_tasks set status = 'cancelled', updated_at = now() where id = ? and status = 'running'`, [row.id]);
+          .execute(
+            `update background_tasks set status = 'cancelled', updated_at = now() where id = ? and status = 'running'`,
+            [row.id],
+          );
       }
       return { status: 202, body: taskOut(await findTask(em, req, row.id)) };
     },

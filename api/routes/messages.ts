@@ -29,7 +29,12 @@ export const channelName = z
 export const messageIn = z
   .object({
     eventType: eventTypeName,
-    eventId: z.string().min(1).max(256).regex(/^[a-zA-Z0-9\-_.]+$/, 'must contain only letters, digits, "-", "_" and "."').nullish(),
+    eventId: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[a-zA-Z0-9\-_.]+$/, 'must contain only letters, digits, "-", "_" and "."')
+      .nullish(),
     payload: z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }),
     channels: z.array(channelName).min(1).max(10).nullish(),
     tags: z.array(z.string().min(1).max(128)).max(5).nullish(),
@@ -54,7 +59,6 @@ const listQuery = paginationQuery.extend({
   tag: z.string().max(128).optional(),
 });
 
-
 export function messageOut(m: Message, withContent = true) {
   return {
     id: m.id,
@@ -67,7 +71,11 @@ export function messageOut(m: Message, withContent = true) {
   };
 }
 
-export async function findMessage(em: EntityManager, app: Application, idOrEventId: string): Promise<Message> {
+export async function findMessage(
+  em: EntityManager,
+  app: Application,
+  idOrEventId: string,
+): Promise<Message> {
   const msg = idOrEventId.startsWith('msg_')
     ? await em.findOne(MessageSchema, { id: idOrEventId, appId: app.id })
     : await em.findOne(MessageSchema, { eventId: idOrEventId, appId: app.id });
@@ -76,7 +84,10 @@ export async function findMessage(em: EntityManager, app: Application, idOrEvent
 }
 
 function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string }).code === '23505' || (err as { name?: string }).name === 'UniqueConstraintViolationException';
+  return (
+    (err as { code?: string }).code === '23505' ||
+    (err as { name?: string }).name === 'UniqueConstraintViolationException'
+  );
 }
 
 /**
@@ -96,7 +107,12 @@ export const messageOutSchema = z.object({
   payload: z.record(z.string(), z.unknown()),
   timestamp: z.string(),
 });
-const listOut = z.object({ data: z.array(messageOutSchema), iterator: z.string().nullable(), prevIterator: z.string().nullable(), done: z.boolean() });
+const listOut = z.object({
+  data: z.array(messageOutSchema),
+  iterator: z.string().nullable(),
+  prevIterator: z.string().nullable(),
+  done: z.boolean(),
+});
 
 /**
  * Messages. A message is accepted once it and its deliveries are committed in PostgreSQL;
@@ -159,21 +175,46 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
       const ks = keyset(q, 'descending');
       const where: string[] = ['app_id = ?'];
       const args: unknown[] = [app.id];
-      if (ks.after) (where.push(`id ${ks.op} ?`), args.push(ks.after));
-      if (q.event_types?.length) (where.push('event_type = any(?::text[])'), args.push(textArray(q.event_types)));
-      if (q.channel) (where.push('? = any(channels)'), args.push(q.channel));
-      if (q.tag) (where.push('? = any(tags)'), args.push(q.tag));
-      if (q.after) (where.push('id > ?'), args.push(idAt('msg', new Date(q.after))));
-      if (q.before) (where.push('id < ?'), args.push(idAt('msg', new Date(q.before))));
+      if (ks.after) {
+        where.push(`id ${ks.op} ?`);
+        args.push(ks.after);
+      }
+      if (q.event_types?.length) {
+        where.push('event_type = any(?::text[])');
+        args.push(textArray(q.event_types));
+      }
+      if (q.channel) {
+        where.push('? = any(channels)');
+        args.push(q.channel);
+      }
+      if (q.tag) {
+        where.push('? = any(tags)');
+        args.push(q.tag);
+      }
+      if (q.after) {
+        where.push('id > ?');
+        args.push(idAt('msg', new Date(q.after)));
+      }
+      if (q.before) {
+        where.push('id < ?');
+        args.push(idAt('msg', new Date(q.before)));
+      }
       const content = q.with_content === 'true';
-      const rows: Array<Record<string, unknown>> = await em
-        .getConnection()
-        .execute(
-          `select id, app_id, event_type, event_id, channels, tags, ${content ? 'payload' : 'null as payload'}, created_at, expires_at
+      const rows: Array<Record<string, unknown>> = await em.getConnection().execute(
+        `select id, app_id, event_type, event_id, channels, tags, ${content ? 'payload' : 'null as payload'}, created_at, expires_at
              from messages where ${where.join(' and ')} order by id ${ks.dir} limit ?`,
-          [...args, ks.fetch],
-        );
-      return { status: 200, body: page(rows, ks, q.limit, (r) => r.id as string, (r) => messageOut(rowToMessage(r), content)) };
+        [...args, ks.fetch],
+      );
+      return {
+        status: 200,
+        body: page(
+          rows,
+          ks,
+          q.limit,
+          (r) => r.id as string,
+          (r) => messageOut(rowToMessage(r), content),
+        ),
+      };
     },
   );
 
@@ -187,12 +228,18 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
       tag: 'Message',
       params: msgParams,
       query: withContent,
-      responses: { 200: { description: 'The message', schema: messageOutSchema }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'The message', schema: messageOutSchema },
+        404: { description: 'Not found' },
+      },
     },
     async ({ req, params, query }) => {
       const em = orm.em.fork();
       const app = await findApp(em, req, params.app);
-      return { status: 200, body: messageOut(await findMessage(em, app, params.msg), query.with_content === 'true') };
+      return {
+        status: 200,
+        body: messageOut(await findMessage(em, app, params.msg), query.with_content === 'true'),
+      };
     },
   );
 
@@ -219,9 +266,15 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
   return router;
 }
 
-export function newMessage(app: Application, body: z.infer<typeof messageIn>, defaultRetentionDays: number): Message {
+export function newMessage(
+  app: Application,
+  body: z.infer<typeof messageIn>,
+  defaultRetentionDays: number,
+): Message {
   const now = new Date();
-  const hours = body.payloadRetentionHours ?? (body.payloadRetentionPeriod ?? app.retentionDays ?? defaultRetentionDays) * 24;
+  const hours =
+    body.payloadRetentionHours ??
+    (body.payloadRetentionPeriod ?? app.retentionDays ?? defaultRetentionDays) * 24;
   return {
     id: newId('msg', now.getTime()),
     appId: app.id,
@@ -239,7 +292,12 @@ export function newMessage(app: Application, body: z.infer<typeof messageIn>, de
  * Stores the message and its routed deliveries in one transaction; returns what to dispatch.
  * `onlyTo` (send-example) skips routing and the app switch: one delivery, to that endpoint.
  */
-export async function storeMessage(em: EntityManager, app: Application, msg: Message, onlyTo?: { endpointId: string }): Promise<DeliveryRef[]> {
+export async function storeMessage(
+  em: EntityManager,
+  app: Application,
+  msg: Message,
+  onlyTo?: { endpointId: string },
+): Promise<DeliveryRef[]> {
   let refs: DeliveryRef[] = [];
   try {
     await em.transactional(async (tx) => {
@@ -248,7 +306,17 @@ export async function storeMessage(em: EntityManager, app: Application, msg: Mes
       await conn.execute(
         `insert into messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
          values (?, ?, ?, ?, ?::text[], ?::text[], ?::jsonb, ?, ?)`,
-        [msg.id, msg.appId, msg.eventType, msg.eventId, textArray(msg.channels), textArray(msg.tags), JSON.stringify(msg.payload), msg.createdAt, msg.expiresAt],
+        [
+          msg.id,
+          msg.appId,
+          msg.eventType,
+          msg.eventId,
+          textArray(msg.channels),
+          textArray(msg.tags),
+          JSON.stringify(msg.payload),
+          msg.createdAt,
+          msg.expiresAt,
+        ],
         'run',
         ctx,
       );
@@ -256,10 +324,25 @@ export async function storeMessage(em: EntityManager, app: Application, msg: Mes
         refs = [{ msgId: msg.id, endpointId: onlyTo.endpointId, appId: app.id, eventType: msg.eventType }];
       } else {
         if (!app.webhooksEnabled) return; // stored only: replay-missing sends it later
-        const endpoints: Array<{ id: string; disabled: boolean; event_types: string[] | null; channels: string[] | null }> =
-          await conn.execute('select id, disabled, event_types, channels from endpoints where app_id = ?', [app.id], 'all', ctx);
+        const endpoints: Array<{
+          id: string;
+          disabled: boolean;
+          event_types: string[] | null;
+          channels: string[] | null;
+        }> = await conn.execute(
+          'select id, disabled, event_types, channels from endpoints where app_id = ?',
+          [app.id],
+          'all',
+          ctx,
+        );
         refs = endpoints
-          .filter((e) => endpointMatches({ disabled: e.disabled, eventTypes: e.event_types, channels: e.channels }, msg.eventType, msg.channels))
+          .filter((e) =>
+            endpointMatches(
+              { disabled: e.disabled, eventTypes: e.event_types, channels: e.channels },
+              msg.eventType,
+              msg.channels,
+            ),
+          )
           .map((e) => ({ msgId: msg.id, endpointId: e.id, appId: app.id, eventType: msg.eventType }));
       }
       if (refs.length === 0) return;
@@ -272,7 +355,8 @@ export async function storeMessage(em: EntityManager, app: Application, msg: Mes
       );
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`A message with eventId "${msg.eventId}" already exists in this application`);
+    if (isUniqueViolation(err))
+      throw conflict(`A message with eventId "${msg.eventId}" already exists in this application`);
     throw err;
   }
   return refs;
@@ -292,7 +376,11 @@ export function rowToMessage(r: Record<string, unknown>): Message {
   };
 }
 
-async function createAppOnTheFly(em: EntityManager, idOrUid: string, input: z.infer<typeof appIn>): Promise<Application> {
+async function createAppOnTheFly(
+  em: EntityManager,
+  idOrUid: string,
+  input: z.infer<typeof appIn>,
+): Promise<Application> {
   const uid = idOrUid.startsWith('app_') ? (input.uid ?? null) : idOrUid;
   const existing = uid ? await em.findOne(ApplicationSchema, { uid }) : null;
   if (existing) return existing;

@@ -46,18 +46,34 @@ interface Sql {
   args: unknown[];
 }
 
-function windowAndFilters(q: ReplayQuery, msgCol: string, epCol: string, typeCol: string, cursor: ReplayCursor | null): Sql {
+function windowAndFilters(
+  q: ReplayQuery,
+  msgCol: string,
+  epCol: string,
+  typeCol: string,
+  cursor: ReplayCursor | null,
+): Sql {
   const parts = [`${msgCol} >= ?`, `${msgCol} < ?`];
   const args: unknown[] = [idAt('msg', new Date(q.since)), idAt('msg', new Date(q.until))];
-  if (q.endpointIds?.length) (parts.push(`${epCol} in (?)`), args.push(q.endpointIds));
-  if (q.eventTypes?.length) (parts.push(`${typeCol} in (?)`), args.push(q.eventTypes));
-  if (cursor) (parts.push(`(${msgCol}, ${epCol}) > (?, ?)`), args.push(cursor.msgId, cursor.endpointId));
+  if (q.endpointIds?.length) {
+    parts.push(`${epCol} in (?)`);
+    args.push(q.endpointIds);
+  }
+  if (q.eventTypes?.length) {
+    parts.push(`${typeCol} in (?)`);
+    args.push(q.eventTypes);
+  }
+  if (cursor) {
+    parts.push(`(${msgCol}, ${epCol}) > (?, ?)`);
+    args.push(cursor.msgId, cursor.endpointId);
+  }
   return { text: parts.join(' and '), args };
 }
 
 function deliveredPart(q: ReplayQuery, cursor: ReplayCursor | null): Sql {
   const w = windowAndFilters(q, 'd.msg_id', 'd.endpoint_id', 'd.event_type', cursor);
-  const states = q.status === 'failed' ? `d.state = 'failed'` : `d.state in ('success', 'failed', 'cancelled')`;
+  const states =
+    q.status === 'failed' ? `d.state = 'failed'` : `d.state in ('success', 'failed', 'cancelled')`;
   return {
     text: `select d.msg_id, d.endpoint_id, d.event_type, false as missing
              from deliveries d
@@ -92,22 +108,39 @@ export function replayPageSql(q: ReplayQuery, cursor: ReplayCursor | null, limit
   // Each branch is limited on its own, so PostgreSQL walks its index only as far as needed.
   const ps = parts(q, cursor);
   const text = ps.map((p) => `(${p.text} order by 1, 2 limit ${Number(limit)})`).join(' union all ');
-  return { text: `select * from (${text}) x order by msg_id, endpoint_id limit ?`, args: [...ps.flatMap((p) => p.args), limit] };
+  return {
+    text: `select * from (${text}) x order by msg_id, endpoint_id limit ?`,
+    args: [...ps.flatMap((p) => p.args), limit],
+  };
 }
 
 export function replayCountSql(q: ReplayQuery): Sql {
   const ps = parts(q, null);
-  return { text: `select ${ps.map((p) => `(select count(*) from (${p.text}) c)`).join(' + ')} as total`, args: ps.flatMap((p) => p.args) };
+  return {
+    text: `select ${ps.map((p) => `(select count(*) from (${p.text}) c)`).join(' + ')} as total`,
+    args: ps.flatMap((p) => p.args),
+  };
 }
 
 export interface Executor {
   execute(sql: string, args: unknown[]): Promise<any>;
 }
 
-export async function replayPage(db: Executor, q: ReplayQuery, cursor: ReplayCursor | null, limit: number): Promise<ReplayRow[]> {
+export async function replayPage(
+  db: Executor,
+  q: ReplayQuery,
+  cursor: ReplayCursor | null,
+  limit: number,
+): Promise<ReplayRow[]> {
   const { text, args } = replayPageSql(q, cursor, limit);
-  const rows: Array<{ msg_id: string; endpoint_id: string; event_type: string; missing: boolean }> = await db.execute(text, args);
-  return rows.map((r) => ({ msgId: r.msg_id, endpointId: r.endpoint_id, eventType: r.event_type, missing: r.missing }));
+  const rows: Array<{ msg_id: string; endpoint_id: string; event_type: string; missing: boolean }> =
+    await db.execute(text, args);
+  return rows.map((r) => ({
+    msgId: r.msg_id,
+    endpointId: r.endpoint_id,
+    eventType: r.event_type,
+    missing: r.missing,
+  }));
 }
 
 export async function replayCount(db: Executor, q: ReplayQuery): Promise<number> {
@@ -126,7 +159,11 @@ export function replayWorkflowId(taskId: string): string {
 }
 
 /** Why a window is refused, or null; `loc` is the field to name in the 422. */
-export function checkWindow(since: Date, until: Date, now = new Date()): { field: 'since' | 'until'; msg: string } | null {
+export function checkWindow(
+  since: Date,
+  until: Date,
+  now = new Date(),
+): { field: 'since' | 'until'; msg: string } | null {
   // A little clock skew between client and server is tolerated for "now".
   const skewMs = 60_000;
   if (since.getTime() > now.getTime() + skewMs) return { field: 'since', msg: 'must not be in the future' };
