@@ -1,11 +1,16 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
  * Structured JSON logs. Authorization headers, tokens and secrets are redacted by path,
  * and no code logs a request body or an endpoint secret in the first place.
  */
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', name = 'hookflow'): Logger {
-  return pino({
+export function createLogger(
+  level: string = process.env.LOG_LEVEL ?? 'info',
+  name = 'hookflow',
+  // stdout unless given: tests capture the lines to check what gets logged.
+  destination?: DestinationStream,
+): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level,
     redact: {
@@ -30,7 +35,8 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', na
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };
