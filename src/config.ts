@@ -77,6 +77,8 @@ export const configSchema = z.object({
   HOOKFLOW_DISABLE_AFTER_DAYS: z.coerce.number().min(0).default(5),
   HOOKFLOW_API_RATE_LIMIT: z.coerce.number().int().min(0).default(0),
   HOOKFLOW_RECONCILE_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** Workflow starts in flight at once per API process; the rest wait in memory, then in PostgreSQL. */
+  HOOKFLOW_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   HOOKFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(100),
   HOOKFLOW_RETENTION_SCHEDULE_SECONDS: z.coerce.number().int().min(1).default(3600),
   HOOKFLOW_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

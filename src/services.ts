@@ -34,6 +34,7 @@ export async function buildServices(config: ReadyConfig, log: Logger = createLog
     schedule: config.HOOKFLOW_RETRY_SCHEDULE,
     // The HTTP timeout, plus room for the throttle wait and the database writes.
     attemptTimeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS + 15_000,
+    concurrency: config.HOOKFLOW_DISPATCH_CONCURRENCY,
     log,
   });
   const lifecycle = new EndpointLifecycle({

@@ -10,9 +10,11 @@ export interface Received {
   body: string;
   verified: boolean;
   at: number;
+  /** The status this receiver answered (undefined when it hung or reset the connection). */
+  answered?: number;
 }
 
-export type Behaviour = (req: Received, n: number) => { status?: number; headers?: Record<string, string>; body?: string; hang?: boolean; destroy?: boolean };
+export type Behaviour = (req: Received, n: number) => { status?: number; headers?: Record<string, string>; body?: string; hang?: boolean; destroy?: boolean; delayMs?: number };
 
 /**
  * A loopback HTTP receiver that verifies every request with the `standardwebhooks`
@@ -44,6 +46,17 @@ export class Receiver {
         const answer = this.behaviour(rec, this.received.length);
         if (answer.destroy) return void req.socket.destroy();
         if (answer.hang) return void this.hanging.add(res);
+        if (answer.delayMs) {
+          setTimeout(() => {
+            // A client that gave up (timeout) has closed the socket: that is no delivery.
+            if (res.socket?.destroyed || req.socket.destroyed) return;
+            rec.answered = answer.status ?? 200;
+            res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain', ...(answer.headers ?? {}) });
+            res.end(answer.body ?? 'ok');
+          }, answer.delayMs);
+          return;
+        }
+        rec.answered = answer.status ?? 200;
         res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain', ...(answer.headers ?? {}) });
         res.end(answer.body ?? 'ok');
       });
