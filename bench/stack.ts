@@ -120,7 +120,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const stop = async () => {
     for (const c of children.splice(0).reverse()) await c.stop().catch(() => undefined);
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
-    rmSync(tmp, { recursive: true, force: true });
+    // PostgreSQL may still be writing its last files as it exits: retry the removal.
+    rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
   try {
     opts.log('starting embedded PostgreSQL');
