@@ -33,7 +33,12 @@ function procStatusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number
   }
 }
 
-export function spawnNode(name: string, args: string[], env: NodeJS.ProcessEnv, log: (m: string) => void): Child {
+export function spawnNode(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: (m: string) => void,
+): Child {
   const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let lastPeak: number | null = null;
   let stderr = '';
@@ -125,7 +130,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   try {
     opts.log('starting embedded PostgreSQL');
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'postgres'), port: await freePort(), log: opts.log });
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(tmp, 'postgres'),
+      port: await freePort(),
+      log: opts.log,
+    });
     stops.push(() => pg.stop());
     const temporalBinary = resolveBinary(TEMPORAL_CLI, path.join(REPO, '.hookflow', 'bin'), opts.log);
     opts.log(`starting the Temporal dev server (${opts.temporalDb} database)`);
