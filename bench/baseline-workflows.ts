@@ -17,7 +17,10 @@ export async function BaselineDelivery(input: { url: string; id: string }): Prom
  * (see bench/scenarios.ts) and upserting four of them after the attempt, as
  * DeliverMessage does. The gap to BaselineDelivery is what search attributes cost.
  */
-export async function BaselineDeliveryWithSearchAttributes(input: { url: string; id: string }): Promise<number> {
+export async function BaselineDeliveryWithSearchAttributes(input: {
+  url: string;
+  id: string;
+}): Promise<number> {
   const status = await post(input);
   upsertSearchAttributes([
     { key: SA.attemptCount, value: 1 },

@@ -27,7 +27,11 @@ export class HookflowClient {
     this.pool = new Pool(stack.apiUrl, { connections, keepAliveTimeout: 30_000 });
   }
 
-  private async call(method: 'POST' | 'GET', path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  private async call(
+    method: 'POST' | 'GET',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: any }> {
     const res = await this.pool.request({
       method,
       path,
@@ -44,16 +48,25 @@ export class HookflowClient {
 
   /** An application with `count` endpoints at `<receiver>/<scope>/ep<k>`. */
   async createApp(scope: string, count: number): Promise<BenchApp> {
-    const endpoints = Array.from({ length: count }, (_, k) => ({ path: `/${scope}/ep${k}`, secret: generateSecret(), id: '' }));
+    const endpoints = Array.from({ length: count }, (_, k) => ({
+      path: `/${scope}/ep${k}`,
+      secret: generateSecret(),
+      id: '',
+    }));
     if (this.useSql !== true) {
       const app = await this.call('POST', '/api/v1/app', { name: `bench ${scope}` });
       if (app.status === 404 || app.status === 405) this.useSql = true;
-      else if (app.status !== 201 && app.status !== 200) throw new Error(`POST /api/v1/app answered ${app.status}: ${JSON.stringify(app.json)}`);
+      else if (app.status !== 201 && app.status !== 200)
+        throw new Error(`POST /api/v1/app answered ${app.status}: ${JSON.stringify(app.json)}`);
       else {
         this.useSql = false;
         for (const ep of endpoints) {
-          const res = await this.call('POST', `/api/v1/app/${app.json.id}/endpoint`, { url: this.receiverUrl + ep.path, secret: ep.secret });
-          if (res.status !== 201 && res.status !== 200) throw new Error(`POST /endpoint answered ${res.status}: ${JSON.stringify(res.json)}`);
+          const res = await this.call('POST', `/api/v1/app/${app.json.id}/endpoint`, {
+            url: this.receiverUrl + ep.path,
+            secret: ep.secret,
+          });
+          if (res.status !== 201 && res.status !== 200)
+            throw new Error(`POST /endpoint answered ${res.status}: ${JSON.stringify(res.json)}`);
           ep.id = res.json.id;
         }
         return { id: app.json.id, endpoints };
@@ -68,15 +81,16 @@ export class HookflowClient {
     try {
       const conn = orm.em.getConnection();
       const id = newId('app');
-      await conn.execute('insert into applications (id, name, webhooks_enabled) values (?, ?, true)', [id, `bench ${scope}`]);
+      await conn.execute('insert into applications (id, name, webhooks_enabled) values (?, ?, true)', [
+        id,
+        `bench ${scope}`,
+      ]);
       for (const ep of endpoints) {
         ep.id = newId('ep');
-        await conn.execute(`insert into endpoints (id, app_id, url, disabled, secret_enc, method) values (?, ?, ?, false, ?, 'POST')`, [
-          ep.id,
-          id,
-          this.receiverUrl + ep.path,
-          box.seal(ep.secret),
-        ]);
+        await conn.execute(
+          `insert into endpoints (id, app_id, url, disabled, secret_enc, method) values (?, ?, ?, false, ?, 'POST')`,
+          [ep.id, id, this.receiverUrl + ep.path, box.seal(ep.secret)],
+        );
       }
       return { id, endpoints };
     } finally {
@@ -94,7 +108,9 @@ export class HookflowClient {
   async countMessages(appId: string): Promise<number> {
     const orm = await openOrm(this.stack.databaseUrl, 1);
     try {
-      const rows: Array<{ n: string }> = await orm.em.getConnection().execute('select count(*) as n from messages where app_id = ?', [appId]);
+      const rows: Array<{ n: string }> = await orm.em
+        .getConnection()
+        .execute('select count(*) as n from messages where app_id = ?', [appId]);
       return Number(rows[0].n);
     } finally {
       await orm.close();
@@ -110,6 +126,15 @@ export class HookflowClient {
 export function messageBody(n: number) {
   return {
     eventType: 'invoice.paid',
-    payload: { type: 'invoice.paid', n, invoice: { id: `inv_${n}`, amount: 4200, currency: 'EUR', customer: { id: 'cus_123', email: 'a@example.com' } } },
+    payload: {
+      type: 'invoice.paid',
+      n,
+      invoice: {
+        id: `inv_${n}`,
+        amount: 4200,
+        currency: 'EUR',
+        customer: { id: 'cus_123', email: 'a@example.com' },
+      },
+    },
   };
 }

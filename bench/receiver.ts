@@ -37,7 +37,8 @@ export class BenchReceiver {
           this.wake(scope);
         }
         const secret = this.secrets.get(route);
-        if (secret && this.requests++ % 50 === 0) this.check(secret, req.headers, Buffer.concat(chunks).toString('utf8'));
+        if (secret && this.requests++ % 50 === 0)
+          this.check(secret, req.headers, Buffer.concat(chunks).toString('utf8'));
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
         res.end('ok');
       });
@@ -76,7 +77,8 @@ export class BenchReceiver {
   /** Receipt times of every delivery under a scope. */
   timesOf(scope: string): number[] {
     const out: number[] = [];
-    for (const [key, at] of this.firstSeen) if (key.startsWith(`/${scope}/`) || key.startsWith(`/${scope} `)) out.push(at);
+    for (const [key, at] of this.firstSeen)
+      if (key.startsWith(`/${scope}/`) || key.startsWith(`/${scope} `)) out.push(at);
     return out;
   }
 
@@ -86,7 +88,11 @@ export class BenchReceiver {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`receiver got ${this.count(scope)} of ${count} deliveries for ${scope} within ${timeoutMs / 1000}s`));
+        reject(
+          new Error(
+            `receiver got ${this.count(scope)} of ${count} deliveries for ${scope} within ${timeoutMs / 1000}s`,
+          ),
+        );
       }, timeoutMs);
       const done = () => (clearTimeout(timer), resolve());
       this.waiters.push({ key: scope, count, resolve: done });

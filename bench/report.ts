@@ -19,7 +19,14 @@ export interface Results {
   command: string;
   commit: string;
   machine: Machine;
-  settings: { messages: number; concurrency: number; ingestSeconds: number; temporalDb: string; setupVia: string; env: Record<string, string> };
+  settings: {
+    messages: number;
+    concurrency: number;
+    ingestSeconds: number;
+    temporalDb: string;
+    setupVia: string;
+    env: Record<string, string>;
+  };
   raw?: Delivered;
   temporal?: Delivered;
   temporalWithSearchAttributes?: Delivered;
@@ -30,7 +37,12 @@ export interface Results {
   fanOut100Raw?: Delivered;
   fanOutMany?: FanOut;
   ingest?: Ingest;
-  rssMb: { api: number | null; worker: number | null; apiPlusWorker: number | null; baselineWorker: number | null };
+  rssMb: {
+    api: number | null;
+    worker: number | null;
+    apiPlusWorker: number | null;
+    baselineWorker: number | null;
+  };
   targets: Record<string, { target: string; value: string; met: boolean | null }>;
   signatures: { verified: number; bad: number };
   durationSeconds: number;
@@ -50,20 +62,30 @@ export function machine(): Machine {
   } catch {
     // nproc missing
   }
-  return { cores, memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10, cpu, node: process.version, platform: `${os.platform()} ${os.release()}` };
+  return {
+    cores,
+    memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    cpu,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
 }
 
 export function gitCommit(cwd: string): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd,
+      encoding: 'utf8',
+    }).trim();
     return dirty ? `${sha} (with uncommitted changes)` : sha;
   } catch {
     return 'unknown';
   }
 }
 
-const num = (v: number | null | undefined, unit = '') => (v === null || v === undefined || Number.isNaN(v) ? '–' : `${v}${unit}`);
+const num = (v: number | null | undefined, unit = '') =>
+  v === null || v === undefined || Number.isNaN(v) ? '–' : `${v}${unit}`;
 
 /** Hookflow's figure over the baseline's; for times and latencies above 1 means slower. */
 function ratio(ours: number | null | undefined, base: number | null | undefined): string {
@@ -71,15 +93,24 @@ function ratio(ours: number | null | undefined, base: number | null | undefined)
   return `${(ours / base).toFixed(2)}×`;
 }
 
-type Row = [string, string, number | null | undefined, number | null | undefined, number | null | undefined, string];
+type Row = [
+  string,
+  string,
+  number | null | undefined,
+  number | null | undefined,
+  number | null | undefined,
+  string,
+];
 
 export function markdown(r: Results): string {
   const rows: Row[] = [];
   const d = (label: string, ours?: Delivered, t?: Delivered, raw?: Delivered) => {
     rows.push([label, 'deliveries/s ↑', ours?.perSecond, t?.perSecond, raw?.perSecond, '']);
-    for (const p of ['p50', 'p95', 'p99'] as const) rows.push([label, `send→receipt ${p} ms ↓`, ours?.latency[p], t?.latency[p], raw?.latency[p], '']);
+    for (const p of ['p50', 'p95', 'p99'] as const)
+      rows.push([label, `send→receipt ${p} ms ↓`, ours?.latency[p], t?.latency[p], raw?.latency[p], '']);
   };
-  if (r.endToEnd || r.temporal || r.raw) d(`end to end, ${r.endToEnd?.count ?? r.settings.messages} messages`, r.endToEnd, r.temporal, r.raw);
+  if (r.endToEnd || r.temporal || r.raw)
+    d(`end to end, ${r.endToEnd?.count ?? r.settings.messages} messages`, r.endToEnd, r.temporal, r.raw);
   if (r.endToEnd)
     rows.push([
       'end to end',
@@ -91,17 +122,59 @@ export function markdown(r: Results): string {
     ]);
   if (r.temporalWithSearchAttributes) {
     const t = r.temporalWithSearchAttributes;
-    rows.push(['bare Temporal + search attributes', 'deliveries/s ↑ (Hookflow column: this variant)', t.perSecond, r.temporal?.perSecond, r.raw?.perSecond, `p50 ${t.latency.p50} ms; start p50 ${t.sendLatency.p50} ms`]);
+    rows.push([
+      'bare Temporal + search attributes',
+      'deliveries/s ↑ (Hookflow column: this variant)',
+      t.perSecond,
+      r.temporal?.perSecond,
+      r.raw?.perSecond,
+      `p50 ${t.latency.p50} ms; start p50 ${t.sendLatency.p50} ms`,
+    ]);
   }
   if (r.ingest) {
     const i = r.ingest;
-    rows.push(['ingest', `accepted/s at ${i.connections} connections ↑`, i.perSecond, r.temporal?.sendPerSecond, r.raw?.sendPerSecond, 'baselines: workflow starts/s, raw POSTs/s']);
-    rows.push(['ingest', 'latency p50 ms ↓', i.latency.p50, r.temporal?.sendLatency.p50, r.raw?.sendLatency.p50, '']);
-    rows.push(['ingest', 'latency p99 ms ↓', i.latency.p99, r.temporal?.sendLatency.p99, r.raw?.sendLatency.p99, '']);
-    rows.push(['ingest backlog', 'delivered/s until drained ↑', i.deliveredPerSecond, r.temporal?.perSecond, r.raw?.perSecond, `${i.accepted} answered 202 in the burst, ${i.stored} stored, ${i.delivered} delivered, ${i.lost} lost; drained ${i.drainSeconds}s after the burst`]);
+    rows.push([
+      'ingest',
+      `accepted/s at ${i.connections} connections ↑`,
+      i.perSecond,
+      r.temporal?.sendPerSecond,
+      r.raw?.sendPerSecond,
+      'baselines: workflow starts/s, raw POSTs/s',
+    ]);
+    rows.push([
+      'ingest',
+      'latency p50 ms ↓',
+      i.latency.p50,
+      r.temporal?.sendLatency.p50,
+      r.raw?.sendLatency.p50,
+      '',
+    ]);
+    rows.push([
+      'ingest',
+      'latency p99 ms ↓',
+      i.latency.p99,
+      r.temporal?.sendLatency.p99,
+      r.raw?.sendLatency.p99,
+      '',
+    ]);
+    rows.push([
+      'ingest backlog',
+      'delivered/s until drained ↑',
+      i.deliveredPerSecond,
+      r.temporal?.perSecond,
+      r.raw?.perSecond,
+      `${i.accepted} answered 202 in the burst, ${i.stored} stored, ${i.delivered} delivered, ${i.lost} lost; drained ${i.drainSeconds}s after the burst`,
+    ]);
   }
   if (r.fanOut100)
-    rows.push(['fan-out 1 × 100 endpoints', 'seconds until all 100 ↓', r.fanOut100.seconds, r.fanOut100Temporal?.seconds, r.fanOut100Raw?.seconds, 'baselines: 100 workflows / 100 POSTs']);
+    rows.push([
+      'fan-out 1 × 100 endpoints',
+      'seconds until all 100 ↓',
+      r.fanOut100.seconds,
+      r.fanOut100Temporal?.seconds,
+      r.fanOut100Raw?.seconds,
+      'baselines: 100 workflows / 100 POSTs',
+    ]);
   if (r.fanOutMany)
     rows.push([
       `fan-out ${r.fanOutMany.messages} × ${r.fanOutMany.endpoints} endpoints`,
@@ -111,14 +184,27 @@ export function markdown(r: Results): string {
       r.raw?.perSecond,
       `${r.fanOutMany.deliveries} deliveries in ${r.fanOutMany.seconds}s; p99 ${r.fanOutMany.latency.p99} ms`,
     ]);
-  rows.push(['peak RSS', 'API + worker MB ↓', r.rssMb.apiPlusWorker, r.rssMb.baselineWorker, null, `API ${num(r.rssMb.api)}, worker ${num(r.rssMb.worker)}; baseline column: the bare-Temporal worker`]);
+  rows.push([
+    'peak RSS',
+    'API + worker MB ↓',
+    r.rssMb.apiPlusWorker,
+    r.rssMb.baselineWorker,
+    null,
+    `API ${num(r.rssMb.api)}, worker ${num(r.rssMb.worker)}; baseline column: the bare-Temporal worker`,
+  ]);
 
   const lines = [
     '| scenario | figure | Hookflow | bare Temporal | ratio | raw HTTP | ratio | notes |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...rows.map(([s, f, o, t, h, n]) => `| ${s} | ${f} | ${num(o)} | ${num(t)} | ${ratio(o, t)} | ${num(h)} | ${ratio(o, h)} | ${n} |`),
+    ...rows.map(
+      ([s, f, o, t, h, n]) =>
+        `| ${s} | ${f} | ${num(o)} | ${num(t)} | ${ratio(o, t)} | ${num(h)} | ${ratio(o, h)} | ${n} |`,
+    ),
   ];
-  const targets = Object.entries(r.targets).map(([k, t]) => `- ${k}: ${t.value} (target ${t.target}) — ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'}`);
+  const targets = Object.entries(r.targets).map(
+    ([k, t]) =>
+      `- ${k}: ${t.value} (target ${t.target}) — ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'}`,
+  );
   const b = r.endToEndBreakdown;
   return [
     `### ${r.date}`,
@@ -127,7 +213,11 @@ export function markdown(r: Results): string {
     `- commit: ${r.commit}`,
     `- machine: ${r.machine.cores} cores (nproc), ${r.machine.memoryGb} GB, ${r.machine.cpu}; Node ${r.machine.node}; ${r.machine.platform}`,
     `- settings: concurrency ${r.settings.concurrency}, ${r.settings.messages} messages, ingest ${r.settings.ingestSeconds}s, Temporal dev server with a ${r.settings.temporalDb} SQLite database, apps and endpoints created via ${r.settings.setupVia}` +
-      (Object.keys(r.settings.env).length ? `, env ${Object.entries(r.settings.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''),
+      (Object.keys(r.settings.env).length
+        ? `, env ${Object.entries(r.settings.env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`
+        : ''),
     `- load average (1 min) at start / end: ${r.machine.loadAverage?.start ?? '–'} / ${r.machine.loadAverage?.end ?? '–'}`,
     `- whole run: ${r.durationSeconds}s; signatures checked on a sample: ${r.signatures.verified} valid, ${r.signatures.bad} invalid`,
     ...(r.error ? [`- **the run failed**: ${r.error}`] : []),

@@ -16,16 +16,31 @@ const SCENARIOS = ['raw', 'temporal', 'e2e', 'fanout', 'ingest'] as const;
 const EXTRA = ['temporal-sa'] as const;
 
 const program = new Command('npm run bench --')
-  .description('Hookflow benchmarks: ingest, end to end, fan-out, beside bare Temporal and raw HTTP, on a stack of their own')
+  .description(
+    'Hookflow benchmarks: ingest, end to end, fan-out, beside bare Temporal and raw HTTP, on a stack of their own',
+  )
   .option('--messages <n>', 'messages for end to end and the baselines', (v) => parseInt(v, 10), 2000)
   .option('--scale <n>', 'multiply every size (messages, fan-out, ingest duration)', (v) => parseFloat(v), 1)
   .option('--concurrency <n>', 'requests in flight for every load generator', (v) => parseInt(v, 10), 32)
-  .option('--fanout-messages <n>', 'messages in the many-messages fan-out (× 10 endpoints)', (v) => parseInt(v, 10), 1000)
+  .option(
+    '--fanout-messages <n>',
+    'messages in the many-messages fan-out (× 10 endpoints)',
+    (v) => parseInt(v, 10),
+    1000,
+  )
   .option('--ingest-seconds <n>', 'length of the ingest burst', (v) => parseInt(v, 10), 10)
-  .option('--only <list>', `comma-separated subset of ${SCENARIOS.join(',')}, or the extra ${EXTRA.join(',')}`)
-  .addOption(new Option('--temporal-db <kind>', 'the dev server database').choices(['file', 'memory']).default('file'))
+  .option(
+    '--only <list>',
+    `comma-separated subset of ${SCENARIOS.join(',')}, or the extra ${EXTRA.join(',')}`,
+  )
+  .addOption(
+    new Option('--temporal-db <kind>', 'the dev server database').choices(['file', 'memory']).default('file'),
+  )
   .option('--env <KEY=VALUE...>', 'extra environment for the API and worker (e.g. DATABASE_POOL_MAX=20)', [])
-  .option('--profile <dir>', 'write V8 CPU profiles of the API and worker into <dir> (open them in Chrome DevTools)')
+  .option(
+    '--profile <dir>',
+    'write V8 CPU profiles of the API and worker into <dir> (open them in Chrome DevTools)',
+  )
   .option('--no-append', 'do not append the table to BENCHMARKS.md');
 
 interface Opts {
@@ -44,7 +59,8 @@ interface Opts {
 async function main(): Promise<number> {
   const opts = program.parse(process.argv).opts<Opts>();
   const only = new Set(opts.only ? opts.only.split(',').map((s) => s.trim()) : SCENARIOS);
-  for (const s of only) if (![...SCENARIOS, ...EXTRA].includes(s as never)) throw new Error(`--only: unknown scenario "${s}"`);
+  for (const s of only)
+    if (![...SCENARIOS, ...EXTRA].includes(s as never)) throw new Error(`--only: unknown scenario "${s}"`);
   const messages = Math.max(1, Math.round(opts.messages * opts.scale));
   const ingestSeconds = Math.max(1, Math.round(opts.ingestSeconds * opts.scale));
   const fanOutMessages = Math.max(1, Math.round(opts.fanoutMessages * opts.scale));
@@ -65,7 +81,14 @@ async function main(): Promise<number> {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     commit: gitCommit(REPO),
     machine: machine(),
-    settings: { messages, concurrency: opts.concurrency, ingestSeconds, temporalDb: opts.temporalDb, setupVia: 'api', env },
+    settings: {
+      messages,
+      concurrency: opts.concurrency,
+      ingestSeconds,
+      temporalDb: opts.temporalDb,
+      setupVia: 'api',
+      env,
+    },
     rssMb: { api: null, worker: null, apiPlusWorker: null, baselineWorker: null },
     targets: {},
     signatures: { verified: 0, bad: 0 },
@@ -99,7 +122,8 @@ async function main(): Promise<number> {
       };
       await cleanup();
       results.signatures = { verified: receiver.verified, bad: receiver.badSignatures };
-      if (receiver.badSignatures) results.error = `${results.error ? `${results.error}; ` : ''}${receiver.badSignatures} deliveries failed signature verification`;
+      if (receiver.badSignatures)
+        results.error = `${results.error ? `${results.error}; ` : ''}${receiver.badSignatures} deliveries failed signature verification`;
       results.durationSeconds = round((performance.now() - started) / 1000);
       results.machine.loadAverage = { start: loadStart, end: Math.round(os.loadavg()[0] * 100) / 100 };
       results.targets = targets(results);
@@ -123,7 +147,9 @@ async function main(): Promise<number> {
   process.stderr.on('error', () => undefined);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.once(sig, () => {
-      process.stderr.write(`\n${sig}: stopping every process the bench started, then writing what was measured…\n`);
+      process.stderr.write(
+        `\n${sig}: stopping every process the bench started, then writing what was measured…\n`,
+      );
       results.error = `interrupted (${sig})${results.error ? `; ${results.error}` : ''}`;
       void finish().finally(() => process.exit(130));
     });
@@ -140,7 +166,16 @@ async function main(): Promise<number> {
     connection = await Connection.connect({ address: stack.temporalAddress });
     const temporal = new Client({ connection });
     hookflow = new HookflowClient(stack, receiverUrl, opts.concurrency);
-    const ctx: Ctx = { stack, receiver, receiverUrl, hookflow, temporal, progress, concurrency: opts.concurrency, runTag: Date.now().toString(36) };
+    const ctx: Ctx = {
+      stack,
+      receiver,
+      receiverUrl,
+      hookflow,
+      temporal,
+      progress,
+      concurrency: opts.concurrency,
+      runTag: Date.now().toString(36),
+    };
 
     // Warm-up, not measured: both workers polling, JIT warm, pools open.
     log('warming up');
@@ -165,8 +200,15 @@ async function main(): Promise<number> {
       }
     };
     await step('raw', async () => void (results.raw = await rawHttp(ctx, 'raw', messages)));
-    await step('temporal', async () => void (results.temporal = await bareTemporal(ctx, 'temporal', messages)));
-    await step('temporal-sa', async () => void (results.temporalWithSearchAttributes = await bareTemporal(ctx, 'temporalsa', messages, true)));
+    await step(
+      'temporal',
+      async () => void (results.temporal = await bareTemporal(ctx, 'temporal', messages)),
+    );
+    await step(
+      'temporal-sa',
+      async () =>
+        void (results.temporalWithSearchAttributes = await bareTemporal(ctx, 'temporalsa', messages, true)),
+    );
     await step('e2e', async () => {
       const { appId, ...e2e } = await endToEnd(ctx, 'e2e', messages);
       results.endToEnd = e2e;
@@ -177,9 +219,15 @@ async function main(): Promise<number> {
       results.fanOut100Temporal = await bareTemporal(ctx, 'fan100wf', 100);
       results.fanOut100 = await fanOut(ctx, 'fan100', 1, 100);
     });
-    await step('ingest', async () => void (results.ingest = await ingest(ctx, 'ingest', ingestSeconds, opts.concurrency)));
+    await step(
+      'ingest',
+      async () => void (results.ingest = await ingest(ctx, 'ingest', ingestSeconds, opts.concurrency)),
+    );
     // The longest scenario last, so an interrupted run still has the others.
-    await step('fanout', async () => void (results.fanOutMany = await fanOut(ctx, 'fanmany', fanOutMessages, 10)));
+    await step(
+      'fanout',
+      async () => void (results.fanOutMany = await fanOut(ctx, 'fanmany', fanOutMessages, 10)),
+    );
     if (errors.length) results.error = errors.join('; ');
   } catch (err) {
     results.error = (err as Error).message ?? String(err);
@@ -192,7 +240,11 @@ function targets(r: Results): Results['targets'] {
   const out: Results['targets'] = {};
   if (r.endToEnd && r.temporal) {
     const share = r.endToEnd.perSecond / r.temporal.perSecond;
-    out['end-to-end deliveries/s vs bare Temporal'] = { target: '≥ 80%', value: `${Math.round(share * 100)}%`, met: share >= 0.8 };
+    out['end-to-end deliveries/s vs bare Temporal'] = {
+      target: '≥ 80%',
+      value: `${Math.round(share * 100)}%`,
+      met: share >= 0.8,
+    };
   }
   if (r.ingest && r.temporal) {
     const i = r.ingest;
@@ -203,7 +255,12 @@ function targets(r: Results): Results['targets'] {
       met: faster && i.lost === 0 && i.delivered >= i.stored,
     };
   }
-  if (r.rssMb.apiPlusWorker !== null) out['peak RSS API + worker'] = { target: '< 400 MB', value: `${r.rssMb.apiPlusWorker} MB`, met: r.rssMb.apiPlusWorker < 400 };
+  if (r.rssMb.apiPlusWorker !== null)
+    out['peak RSS API + worker'] = {
+      target: '< 400 MB',
+      value: `${r.rssMb.apiPlusWorker} MB`,
+      met: r.rssMb.apiPlusWorker < 400,
+    };
   return out;
 }
 

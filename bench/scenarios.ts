@@ -79,13 +79,24 @@ export async function rawHttp(ctx: Ctx, scope: string, n: number): Promise<Deliv
   const pool = new Pool(ctx.receiverUrl, { connections: ctx.concurrency, keepAliveTimeout: 30_000 });
   try {
     const body = JSON.stringify(messageBody(0));
-    return await deliverBatch(ctx, `raw HTTP: ${n} POSTs at concurrency ${ctx.concurrency}`, scope, n, async (i) => {
-      const id = `raw_${ctx.runTag}_${scope}_${i}`;
-      const path = `/${scope}/direct`;
-      const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', 'webhook-id': id }, body });
-      await res.body.dump();
-      return { path, id };
-    });
+    return await deliverBatch(
+      ctx,
+      `raw HTTP: ${n} POSTs at concurrency ${ctx.concurrency}`,
+      scope,
+      n,
+      async (i) => {
+        const id = `raw_${ctx.runTag}_${scope}_${i}`;
+        const path = `/${scope}/direct`;
+        const res = await pool.request({
+          method: 'POST',
+          path,
+          headers: { 'content-type': 'application/json', 'webhook-id': id },
+          body,
+        });
+        await res.body.dump();
+        return { path, id };
+      },
+    );
   } finally {
     await pool.close();
   }
@@ -96,33 +107,48 @@ export async function rawHttp(ctx: Ctx, scope: string, n: number): Promise<Deliv
  * With `searchAttributes`, the workflows carry Hookflow's search attributes (start and
  * upsert), to measure what visibility costs on this server.
  */
-export async function bareTemporal(ctx: Ctx, scope: string, n: number, searchAttributes = false): Promise<Delivered> {
+export async function bareTemporal(
+  ctx: Ctx,
+  scope: string,
+  n: number,
+  searchAttributes = false,
+): Promise<Delivered> {
   const path = `/${scope}/wf`;
   const what = searchAttributes ? 'workflows with search attributes' : 'workflows';
-  return deliverBatch(ctx, `bare Temporal: ${n} ${what} at concurrency ${ctx.concurrency}`, scope, n, async (i) => {
-    const id = `bench-${ctx.runTag}-${scope}-${i}`;
-    const args = [{ url: ctx.receiverUrl + path, id }];
-    if (!searchAttributes) {
-      await ctx.temporal.workflow.start('BaselineDelivery', { taskQueue: BASELINE_TASK_QUEUE, workflowId: id, args });
-    } else {
-      await ctx.temporal.workflow.start('BaselineDeliveryWithSearchAttributes', {
-        taskQueue: BASELINE_TASK_QUEUE,
-        workflowId: id,
-        args,
-        typedSearchAttributes: [
-          { key: SA.app, value: 'app_bench' },
-          { key: SA.endpoint, value: 'ep_bench' },
-          { key: SA.message, value: id },
-          { key: SA.eventType, value: 'invoice.paid' },
-          { key: SA.status, value: 'pending' },
-          { key: SA.trigger, value: 'scheduled' },
-          { key: SA.attemptCount, value: 0 },
-        ],
-        staticSummary: `invoice.paid → ep_bench (scheduled)`,
-      });
-    }
-    return { path, id };
-  });
+  return deliverBatch(
+    ctx,
+    `bare Temporal: ${n} ${what} at concurrency ${ctx.concurrency}`,
+    scope,
+    n,
+    async (i) => {
+      const id = `bench-${ctx.runTag}-${scope}-${i}`;
+      const args = [{ url: ctx.receiverUrl + path, id }];
+      if (!searchAttributes) {
+        await ctx.temporal.workflow.start('BaselineDelivery', {
+          taskQueue: BASELINE_TASK_QUEUE,
+          workflowId: id,
+          args,
+        });
+      } else {
+        await ctx.temporal.workflow.start('BaselineDeliveryWithSearchAttributes', {
+          taskQueue: BASELINE_TASK_QUEUE,
+          workflowId: id,
+          args,
+          typedSearchAttributes: [
+            { key: SA.app, value: 'app_bench' },
+            { key: SA.endpoint, value: 'ep_bench' },
+            { key: SA.message, value: id },
+            { key: SA.eventType, value: 'invoice.paid' },
+            { key: SA.status, value: 'pending' },
+            { key: SA.trigger, value: 'scheduled' },
+            { key: SA.attemptCount, value: 0 },
+          ],
+          staticSummary: `invoice.paid → ep_bench (scheduled)`,
+        });
+      }
+      return { path, id };
+    },
+  );
 }
 
 /** End to end: POST /msg for each of N messages to one endpoint, until the receiver has all. */
@@ -130,10 +156,16 @@ export async function endToEnd(ctx: Ctx, scope: string, n: number): Promise<Deli
   const app = await ctx.hookflow.createApp(scope, 1);
   const path = app.endpoints[0].path;
   ctx.receiver.secrets.set(path, app.endpoints[0].secret);
-  const result = await deliverBatch(ctx, `end to end: ${n} messages at concurrency ${ctx.concurrency}`, scope, n, async (i) => ({
-    path,
-    id: await ctx.hookflow.send(app.id, i),
-  }));
+  const result = await deliverBatch(
+    ctx,
+    `end to end: ${n} messages at concurrency ${ctx.concurrency}`,
+    scope,
+    n,
+    async (i) => ({
+      path,
+      id: await ctx.hookflow.send(app.id, i),
+    }),
+  );
   return { ...result, appId: app.id };
 }
 
@@ -152,7 +184,11 @@ export async function fanOut(ctx: Ctx, scope: string, messages: number, endpoint
   const app = await ctx.hookflow.createApp(scope, endpoints);
   for (const ep of app.endpoints) ctx.receiver.secrets.set(ep.path, ep.secret);
   const total = messages * endpoints;
-  const bar = ctx.progress.start(`fan-out: ${messages} message(s) × ${endpoints} endpoints`, total, 'received');
+  const bar = ctx.progress.start(
+    `fan-out: ${messages} message(s) × ${endpoints} endpoints`,
+    total,
+    'received',
+  );
   const arrived = ctx.receiver.waitFor(scope, total, timeoutFor(total));
   arrived.catch(() => undefined);
   const started = performance.now();
@@ -173,7 +209,14 @@ export async function fanOut(ctx: Ctx, scope: string, messages: number, endpoint
     }
   ctx.progress.finish();
   const seconds = (last - started) / 1000;
-  return { messages, endpoints, deliveries: total, seconds: round(seconds, 2), perSecond: round(total / seconds), latency: latencyOf(latencies) };
+  return {
+    messages,
+    endpoints,
+    deliveries: total,
+    seconds: round(seconds, 2),
+    perSecond: round(total / seconds),
+    latency: latencyOf(latencies),
+  };
 }
 
 export interface Ingest {
@@ -199,7 +242,11 @@ export interface Ingest {
 export async function ingest(ctx: Ctx, scope: string, seconds: number, connections: number): Promise<Ingest> {
   const app = await ctx.hookflow.createApp(scope, 1);
   ctx.receiver.secrets.set(app.endpoints[0].path, app.endpoints[0].secret);
-  const bar = ctx.progress.start(`ingest: POST /msg for ${seconds}s with ${connections} connections (autocannon)`, seconds, 'seconds');
+  const bar = ctx.progress.start(
+    `ingest: POST /msg for ${seconds}s with ${connections} connections (autocannon)`,
+    seconds,
+    'seconds',
+  );
   const started = performance.now();
   const run = autocannon({
     url: `${ctx.stack.apiUrl}/api/v1/app/${app.id}/msg`,
@@ -209,18 +256,24 @@ export async function ingest(ctx: Ctx, scope: string, seconds: number, connectio
     connections,
     duration: seconds,
   });
-  const result = await track(bar, run, () => Math.min(seconds, Math.floor((performance.now() - started) / 1000)));
+  const result = await track(bar, run, () =>
+    Math.min(seconds, Math.floor((performance.now() - started) / 1000)),
+  );
   const burstEnd = performance.now();
   // autocannon stops on time with requests still in flight; the API finishes those, so
   // the backlog to drain is what PostgreSQL holds once the count stops moving.
   let stored = await ctx.hookflow.countMessages(app.id);
-  for (let previous = -1; stored !== previous; ) {
+  for (let previous = -1; stored !== previous;) {
     await new Promise((r) => setTimeout(r, 1000));
     previous = stored;
     stored = await ctx.hookflow.countMessages(app.id);
   }
   const accepted = result['2xx'];
-  const drain = ctx.progress.start(`ingest: draining the backlog of ${stored} deliveries (${accepted} answered 202 within the burst)`, stored, 'received');
+  const drain = ctx.progress.start(
+    `ingest: draining the backlog of ${stored} deliveries (${accepted} answered 202 within the burst)`,
+    stored,
+    'received',
+  );
   let timedOut = false;
   await track(
     drain,

@@ -33,7 +33,12 @@ function procStatusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number
   }
 }
 
-export function spawnNode(name: string, args: string[], env: NodeJS.ProcessEnv, log: (m: string) => void): Child {
+export function spawnNode(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: (m: string) => void,
+): Child {
   const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let lastPeak: number | null = null;
   let stderr = '';
@@ -120,11 +125,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const stop = async () => {
     for (const c of children.splice(0).reverse()) await c.stop().catch(() => undefined);
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
-    rmSync(tmp, { recursive: true, force: true });
+    // PostgreSQL may still be writing its last files as it exits: retry the removal.
+    rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
   try {
     opts.log('starting embedded PostgreSQL');
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'postgres'), port: await freePort(), log: opts.log });
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(tmp, 'postgres'),
+      port: await freePort(),
+      log: opts.log,
+    });
     stops.push(() => pg.stop());
     const temporalBinary = resolveBinary(TEMPORAL_CLI, path.join(REPO, '.hookflow', 'bin'), opts.log);
     opts.log(`starting the Temporal dev server (${opts.temporalDb} database)`);

@@ -16,11 +16,20 @@ export interface Latency {
 export function latencyOf(values: number[]): Latency {
   const s = [...values].sort((a, b) => a - b);
   const r = (v: number) => Math.round(v * 10) / 10;
-  return { p50: r(percentile(s, 50)), p95: r(percentile(s, 95)), p99: r(percentile(s, 99)), max: r(s[s.length - 1] ?? NaN) };
+  return {
+    p50: r(percentile(s, 50)),
+    p95: r(percentile(s, 95)),
+    p99: r(percentile(s, 99)),
+    max: r(s[s.length - 1] ?? NaN),
+  };
 }
 
 /** Runs `task(i)` for i in [0, n) with at most `concurrency` at once. */
-export async function runPool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+export async function runPool(
+  n: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, n) }, async () => {
     while (next < n) await task(next++);
@@ -36,7 +45,12 @@ export class Progress {
     this.finish();
     this.log(title);
     this.current = new SingleBar(
-      { format: ' {bar} {percentage}% | {value}/{total} {phase} | {duration}s', hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000 },
+      {
+        format: ' {bar} {percentage}% | {value}/{total} {phase} | {duration}s',
+        hideCursor: true,
+        noTTYOutput: true,
+        notTTYSchedule: 5000,
+      },
       Presets.shades_classic,
     );
     this.current.start(total, 0, { phase });
@@ -60,7 +74,12 @@ export class Progress {
 }
 
 /** Polls `fn` into the bar until the promise settles. */
-export async function track<T>(bar: SingleBar, promise: Promise<T>, value: () => number, phase?: string): Promise<T> {
+export async function track<T>(
+  bar: SingleBar,
+  promise: Promise<T>,
+  value: () => number,
+  phase?: string,
+): Promise<T> {
   const timer = setInterval(() => bar.update(value(), phase ? { phase } : undefined), 250);
   try {
     return await promise;
