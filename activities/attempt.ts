@@ -181,54 +181,55 @@ export function makeAttempt(deps: ActivityDeps) {
     const attemptId = newId('atmpt');
     const now = new Date();
     const state = outcome === 'success' ? 'success' : outcome === 'gone' ? 'failed' : waitSeconds === null ? 'failed' : 'pending';
-    await orm.em.transactional(async (em) => {
-      const conn = em.getConnection();
-      await conn.execute(
-        `insert into attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
+    // One statement (one round trip, one commit): the attempt row, the delivery's state and,
+    // on success, the end of the endpoint's failing streak.
+    const written: Array<{ was_failing: boolean }> = await db().execute(
+      `with attempt as (
+         insert into attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
                                response_duration_ms, trigger_type, attempt_number, workflow_id, error_kind, timestamp)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          attemptId,
-          input.msgId,
-          input.endpointId,
-          input.appId,
-          row.url,
-          outcome === 'success' ? MessageStatus.Success : MessageStatus.Fail,
-          statusCode,
-          result ? result.body : (error ?? ''),
-          durationMs,
-          input.trigger === 'manual' ? 1 : 0,
-          input.attemptNumber,
-          input.workflowId,
-          errorKind,
-          now,
-        ],
-        'run',
-        em.getTransactionContext(),
-      );
-      await conn.execute(
-        `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id, attempt_count,
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ), delivery as (
+         insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id, attempt_count,
                                  last_attempt_at, next_attempt_at, last_status_code)
          values (?, ?, ?, ?, ?, now(), ?, 1, ?, ?, ?)
          on conflict (msg_id, endpoint_id) do update set
            state = excluded.state, attempt_count = deliveries.attempt_count + 1, last_attempt_at = excluded.last_attempt_at,
            next_attempt_at = excluded.next_attempt_at, last_status_code = excluded.last_status_code,
-           workflow_id = excluded.workflow_id, dispatched_at = coalesce(deliveries.dispatched_at, now()), updated_at = now()`,
-        [
-          input.msgId,
-          input.endpointId,
-          input.appId,
-          input.eventType,
-          state,
-          input.workflowId,
-          now,
-          waitSeconds === null ? null : new Date(now.getTime() + waitSeconds * 1000),
-          statusCode || null,
-        ],
-        'run',
-        em.getTransactionContext(),
-      );
-    }, { clear: true });
+           workflow_id = excluded.workflow_id, dispatched_at = coalesce(deliveries.dispatched_at, now()), updated_at = now()
+       ), recovered as (
+         update endpoints set failing_since = null
+          where id = ? and ? and failing_since is not null
+         returning id
+       )
+       select exists (select 1 from recovered) as was_failing`,
+      [
+        attemptId,
+        input.msgId,
+        input.endpointId,
+        input.appId,
+        row.url,
+        outcome === 'success' ? MessageStatus.Success : MessageStatus.Fail,
+        statusCode,
+        result ? result.body : (error ?? ''),
+        durationMs,
+        input.trigger === 'manual' ? 1 : 0,
+        input.attemptNumber,
+        input.workflowId,
+        errorKind,
+        now,
+        input.msgId,
+        input.endpointId,
+        input.appId,
+        input.eventType,
+        state,
+        input.workflowId,
+        now,
+        waitSeconds === null ? null : new Date(now.getTime() + waitSeconds * 1000),
+        statusCode || null,
+        input.endpointId,
+        outcome === 'success',
+      ],
+    );
     metrics.attemptDuration.observe({ outcome }, durationMs / 1000);
     if (state !== 'pending') metrics.deliveries.inc({ outcome: state });
     // Ids and codes only: never the payload, the URL (it may carry a token) or headers.
@@ -237,7 +238,9 @@ export function makeAttempt(deps: ActivityDeps) {
     else deps.log.warn({ ...logged, errorKind: errorKind ?? `http_${statusCode}`, final: waitSeconds === null }, 'attempt failed');
 
     if (outcome === 'gone') await deps.lifecycle.disableEndpoint(input.appId, input.endpointId, 'Endpoint answered 410 Gone');
-    else if (outcome === 'success') await deps.lifecycle.succeeded(input);
+    else if (outcome === 'success') {
+      if (written[0]?.was_failing) await deps.lifecycle.recovered(input);
+    }
     else await deps.lifecycle.failed(input, input.attemptNumber, waitSeconds === null);
 
     return {

@@ -79,6 +79,8 @@ export const configSchema = z.object({
   HOOKFLOW_RECONCILE_SECONDS: z.coerce.number().int().min(1).default(60),
   /** Workflow starts in flight at once per API process; the rest wait in memory, then in PostgreSQL. */
   HOOKFLOW_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /** Workflows kept in the worker's cache; evicted ones are rebuilt from history when their timer fires. */
+  HOOKFLOW_WORKER_CACHE: z.coerce.number().int().min(0).max(100_000).default(250),
   HOOKFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(100),
   HOOKFLOW_RETENTION_SCHEDULE_SECONDS: z.coerce.number().int().min(1).default(3600),
   HOOKFLOW_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

@@ -99,7 +99,7 @@ export async function startWorker(
     activities,
     maxConcurrentActivityTaskExecutions: config.HOOKFLOW_WORKER_CONCURRENCY,
     maxConcurrentWorkflowTaskExecutions: 40,
-    maxCachedWorkflows: 2000,
+    maxCachedWorkflows: config.HOOKFLOW_WORKER_CACHE,
     // In-flight attempts get this long to finish on shutdown before they are cancelled.
     shutdownGraceTime: '20s',
   });

@@ -135,7 +135,7 @@ describe('secrets in logs', () => {
     receiver.secrets = [secrets.get('endpoint secret /ok')!, secrets.get('endpoint secret /failing')!];
 
     // Through the app token too: a token must not be logged whichever kind it is.
-    const sent = [];
+    const sent: any[] = [];
     for (let i = 0; i < 3; i++) {
       const msg = await call(
         'POST',

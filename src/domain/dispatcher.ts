@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Orm } from '../db/orm';
+import { textArray } from '../db/sql';
 import type { Logger } from '../logger';
 import { SA, deliveryWorkflowId, type DeliverMessageInput, type Trigger } from '../../workflows/definitions';
 
@@ -83,12 +84,40 @@ export class Dispatcher {
   async startFirstDelivery(ref: DeliveryRef): Promise<void> {
     const workflowId = deliveryWorkflowId(ref.msgId, ref.endpointId);
     await this.startDelivery(ref, workflowId, 'scheduled');
-    await this.opts.orm.em
-      .getConnection()
-      .execute(
-        'update deliveries set dispatched_at = now(), workflow_id = ? where msg_id = ? and endpoint_id = ? and dispatched_at is null',
-        [workflowId, ref.msgId, ref.endpointId],
+    await this.markDispatched(ref, workflowId);
+  }
+
+  private marks: Array<{ ref: DeliveryRef; workflowId: string; done: (err?: unknown) => void }> = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Stamps `dispatched_at` in batches: one UPDATE for many starts instead of one commit each.
+   * The stamp only keeps the reconciler from repeating a start, which would be a no-op anyway.
+   */
+  private markDispatched(ref: DeliveryRef, workflowId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.marks.push({ ref, workflowId, done: (err) => (err ? reject(err) : resolve()) });
+      if (this.marks.length >= 200) void this.flushMarks();
+      else this.flushTimer ??= setTimeout(() => void this.flushMarks(), 20);
+    });
+  }
+
+  private async flushMarks(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const batch = this.marks.splice(0);
+    if (batch.length === 0) return;
+    try {
+      await this.opts.orm.em.getConnection().execute(
+        `update deliveries d set dispatched_at = now(), workflow_id = v.wf
+           from (select unnest(?::text[]) as msg, unnest(?::text[]) as ep, unnest(?::text[]) as wf) v
+          where d.msg_id = v.msg and d.endpoint_id = v.ep and d.dispatched_at is null`,
+        [textArray(batch.map((b) => b.ref.msgId)), textArray(batch.map((b) => b.ref.endpointId)), textArray(batch.map((b) => b.workflowId))],
       );
+      batch.forEach((b) => b.done());
+    } catch (err) {
+      batch.forEach((b) => b.done(err));
+    }
   }
 
   /** Starts one DeliverMessage workflow; an id already used is treated as started. */

@@ -60,14 +60,9 @@ export class EndpointLifecycle {
     await this.deps.operational.emit('endpoint.disabled', { appId, endpointId, failSince: new Date().toISOString(), trigger: 'automatic' });
   }
 
-  async succeeded(input: DeliverMessageInput): Promise<void> {
-    const rows: unknown[] = await this.db().execute(
-      `update endpoints set failing_since = null where id = ? and failing_since is not null returning id`,
-      [input.endpointId],
-    );
-    if (rows.length > 0) {
-      await this.deps.operational.emit('message.attempt.recovered', this.attemptData(input));
-    }
+  /** A success after the endpoint's failing streak (the attempt's own write ended the streak). */
+  async recovered(input: DeliverMessageInput): Promise<void> {
+    await this.deps.operational.emit('message.attempt.recovered', this.attemptData(input));
   }
 
   async failed(input: DeliverMessageInput, attemptNumber: number, exhausted: boolean): Promise<void> {
