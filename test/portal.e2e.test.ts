@@ -13,7 +13,8 @@ import { eventually } from './harness/wait';
  */
 const root = path.resolve(__dirname, '..');
 const shots = path.join(root, 'docs', 'screenshots');
-const WAIT = { timeout: 30_000 };
+// Bounds, not expectations: the machine may be busy, so deliveries can take a while.
+const WAIT = { timeout: 90_000 };
 
 describe('portal (browser)', () => {
   let stack: Stack;
@@ -100,7 +101,7 @@ describe('portal (browser)', () => {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.setDefaultTimeout(20_000);
+    page.setDefaultTimeout(60_000);
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
     });
@@ -218,7 +219,18 @@ describe('portal (browser)', () => {
   let okMsg: string;
   it('sends a test event and sees it succeed, signed, with the template applied', async () => {
     okMsg = await sendTest();
-    await page.getByTestId('test-result').getByText('Succeeded').waitFor(WAIT);
+    await page
+      .getByTestId('test-result')
+      .getByText('Succeeded')
+      .waitFor(WAIT)
+      .catch(async (e) => {
+        const rows = await stack.services.orm.em
+          .getConnection()
+          .execute('select state, attempt_count, dispatched_at from deliveries where msg_id = ?', [okMsg]);
+        throw new Error(
+          `${e}\nreceived: ${receiver.received.length}\ndeliveries: ${JSON.stringify(rows)}\n${await page.getByTestId('test-result').innerHTML()}\n${netlog.filter((l) => l.includes(okMsg)).join('\n')}`,
+        );
+      });
     await page.getByRole('button', { name: 'Close' }).click();
     const got = receiver.received.find((r) => r.id === okMsg)!;
     expect(got.verified).toBe(true);
