@@ -2,10 +2,37 @@
 // is deterministic and runs without Node's APIs, and imports activities as types only.
 const tseslint = require('typescript-eslint');
 
-const nodeModules = ['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'dns', 'child_process', 'timers', 'worker_threads', 'stream', 'url', 'util', 'zlib'];
+const nodeModules = [
+  'fs',
+  'path',
+  'os',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'dns',
+  'child_process',
+  'timers',
+  'worker_threads',
+  'stream',
+  'url',
+  'util',
+  'zlib',
+];
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.hookflow/**', 'portal/dist/**', 'coverage/**', 'bench/results/**', 'portal/**', '**/*.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.hookflow/**',
+      'portal/dist/**',
+      'coverage/**',
+      'bench/results/**',
+      'portal/**',
+      '**/*.js',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -20,10 +47,19 @@ module.exports = tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeModules.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'Workflow code runs in the sandbox: no Node APIs.' })),
+          paths: nodeModules
+            .flatMap((m) => [m, `node:${m}`])
+            .map((name) => ({ name, message: 'Workflow code runs in the sandbox: no Node APIs.' })),
           patterns: [
-            { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'Import activities with `import type` only.' },
-            { group: ['undici', 'pg', '@mikro-orm/*', 'pino', 'express'], message: 'Workflow code runs in the sandbox: no I/O libraries.' },
+            {
+              group: ['../activities', '../activities/*'],
+              allowTypeImports: true,
+              message: 'Import activities with `import type` only.',
+            },
+            {
+              group: ['undici', 'pg', '@mikro-orm/*', 'pino', 'express'],
+              message: 'Workflow code runs in the sandbox: no I/O libraries.',
+            },
           ],
         },
       ],

@@ -41,10 +41,15 @@ interface Row {
 const MIN_THROTTLED_WAIT = 60;
 
 /** 429 and timeouts wait at least a minute; Retry-After is honoured within [delay, 2×delay]. */
-export function waitFor(outcome: AttemptOutcome, base: number | null, retryAfter: number | null): number | null {
+export function waitFor(
+  outcome: AttemptOutcome,
+  base: number | null,
+  retryAfter: number | null,
+): number | null {
   if (base === null) return null;
   let delay = outcome === 'throttled' ? Math.max(base, MIN_THROTTLED_WAIT) : base;
-  if (retryAfter !== null && Number.isFinite(retryAfter)) delay = Math.min(Math.max(retryAfter, delay), 2 * delay);
+  if (retryAfter !== null && Number.isFinite(retryAfter))
+    delay = Math.min(Math.max(retryAfter, delay), 2 * delay);
   return Math.round(delay * 1000) / 1000;
 }
 
@@ -119,7 +124,15 @@ export function makeAttempt(deps: ActivityDeps) {
     const row = await load(input);
     if (!row || !row.payload || !row.ep_id || row.disabled) {
       await deps.settle(input.msgId, input.endpointId, 'cancelled');
-      deps.log.debug({ msgId: input.msgId, endpointId: input.endpointId, workflowId: input.workflowId, attemptNumber: input.attemptNumber }, 'delivery cancelled before sending');
+      deps.log.debug(
+        {
+          msgId: input.msgId,
+          endpointId: input.endpointId,
+          workflowId: input.workflowId,
+          attemptNumber: input.attemptNumber,
+        },
+        'delivery cancelled before sending',
+      );
       return {
         summary: {
           attemptId: null,
@@ -128,7 +141,11 @@ export function makeAttempt(deps: ActivityDeps) {
           statusCode: 0,
           durationMs: 0,
           at: new Date().toISOString(),
-          error: !row ? 'message not found' : !row.payload ? 'payload pruned' : 'endpoint disabled or deleted',
+          error: !row
+            ? 'message not found'
+            : !row.payload
+              ? 'payload pruned'
+              : 'endpoint disabled or deleted',
         },
         waitSeconds: null,
       };
@@ -152,8 +169,13 @@ export function makeAttempt(deps: ActivityDeps) {
     let errorKind: string | null = null;
     const started = performance.now();
     try {
-      if (config.HOOKFLOW_HTTPS_ONLY && !row.url.startsWith('https:')) throw new Error('HTTPS only: endpoint URL is not https');
-      result = await http.send(row.url, { method: row.method, headers: requestHeaders(row, input, body), body });
+      if (config.HOOKFLOW_HTTPS_ONLY && !row.url.startsWith('https:'))
+        throw new Error('HTTPS only: endpoint URL is not https');
+      result = await http.send(row.url, {
+        method: row.method,
+        headers: requestHeaders(row, input, body),
+        body,
+      });
       outcome = classify(result.statusCode);
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause ?? err;
@@ -180,7 +202,14 @@ export function makeAttempt(deps: ActivityDeps) {
 
     const attemptId = newId('atmpt');
     const now = new Date();
-    const state = outcome === 'success' ? 'success' : outcome === 'gone' ? 'failed' : waitSeconds === null ? 'failed' : 'pending';
+    const state =
+      outcome === 'success'
+        ? 'success'
+        : outcome === 'gone'
+          ? 'failed'
+          : waitSeconds === null
+            ? 'failed'
+            : 'pending';
     // One statement (one round trip, one commit): the attempt row, the delivery's state and,
     // on success, the end of the endpoint's failing streak.
     const written: Array<{ was_failing: boolean }> = await db().execute(
@@ -233,15 +262,27 @@ export function makeAttempt(deps: ActivityDeps) {
     metrics.attemptDuration.observe({ outcome }, durationMs / 1000);
     if (state !== 'pending') metrics.deliveries.inc({ outcome: state });
     // Ids and codes only: never the payload, the URL (it may carry a token) or headers.
-    const logged = { msgId: input.msgId, endpointId: input.endpointId, workflowId: input.workflowId, attemptNumber: input.attemptNumber, outcome, statusCode, durationMs };
+    const logged = {
+      msgId: input.msgId,
+      endpointId: input.endpointId,
+      workflowId: input.workflowId,
+      attemptNumber: input.attemptNumber,
+      outcome,
+      statusCode,
+      durationMs,
+    };
     if (outcome === 'success') deps.log.debug(logged, 'attempt succeeded');
-    else deps.log.warn({ ...logged, errorKind: errorKind ?? `http_${statusCode}`, final: waitSeconds === null }, 'attempt failed');
+    else
+      deps.log.warn(
+        { ...logged, errorKind: errorKind ?? `http_${statusCode}`, final: waitSeconds === null },
+        'attempt failed',
+      );
 
-    if (outcome === 'gone') await deps.lifecycle.disableEndpoint(input.appId, input.endpointId, 'Endpoint answered 410 Gone');
+    if (outcome === 'gone')
+      await deps.lifecycle.disableEndpoint(input.appId, input.endpointId, 'Endpoint answered 410 Gone');
     else if (outcome === 'success') {
       if (written[0]?.was_failing) await deps.lifecycle.recovered(input);
-    }
-    else await deps.lifecycle.failed(input, input.attemptNumber, waitSeconds === null);
+    } else await deps.lifecycle.failed(input, input.attemptNumber, waitSeconds === null);
 
     return {
       summary: {

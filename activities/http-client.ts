@@ -69,7 +69,11 @@ export class SafeHttpClient {
   private lookup = (
     hostname: string,
     options: dns.LookupOptions,
-    callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void,
+    callback: (
+      err: NodeJS.ErrnoException | null,
+      address: string | dns.LookupAddress[],
+      family?: number,
+    ) => void,
   ) => {
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '');
@@ -116,7 +120,10 @@ export class SafeHttpClient {
 }
 
 /** Reads at most `max` bytes of a response and drops the rest without buffering it. */
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }, max: number): Promise<string> {
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy?: () => void },
+  max: number,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

@@ -29,21 +29,23 @@ export function createActivities(deps: {
   log: Logger;
 }) {
   async function settle(msgId: string, endpointId: string, status: DeliveryStatus): Promise<void> {
-    const result = await deps.orm.em
-      .getConnection()
-      .execute<QueryResult>(
-        `update deliveries set state = ?, next_attempt_at = null, updated_at = now()
+    const result = await deps.orm.em.getConnection().execute<QueryResult>(
+      `update deliveries set state = ?, next_attempt_at = null, updated_at = now()
           where msg_id = ? and endpoint_id = ? and state in ('pending', 'sending')`,
-        [status, msgId, endpointId],
-        'run',
-      );
+      [status, msgId, endpointId],
+      'run',
+    );
     // Counted only when this call ended the delivery (a repeat settles nothing).
     if (result.affectedRows > 0) metrics.deliveries.inc({ outcome: status });
   }
   const full: ActivityDeps = { ...deps, settle };
   return {
     attempt: makeAttempt(full),
-    async settleDelivery(input: { msgId: string; endpointId: string; status: DeliveryStatus }): Promise<void> {
+    async settleDelivery(input: {
+      msgId: string;
+      endpointId: string;
+      status: DeliveryStatus;
+    }): Promise<void> {
       await settle(input.msgId, input.endpointId, input.status);
     },
     async reconcileDeliveries(): Promise<number> {

@@ -42,7 +42,11 @@ export function createReplayActivities(deps: { orm: Orm; dispatcher: Dispatcher;
       return total;
     },
 
-    async replayPage(input: { query: ReplayQuery; cursor: ReplayCursor | null; limit: number }): Promise<ReplayRow[]> {
+    async replayPage(input: {
+      query: ReplayQuery;
+      cursor: ReplayCursor | null;
+      limit: number;
+    }): Promise<ReplayRow[]> {
       return replayPage(db(), input.query, input.cursor, input.limit);
     },
 
@@ -65,7 +69,13 @@ export function createReplayActivities(deps: { orm: Orm; dispatcher: Dispatcher;
           `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id)
            values ${missing.map(() => `(?, ?, ?, ?, 'pending', now(), ?)`).join(', ')}
            on conflict (msg_id, endpoint_id) do nothing`,
-          missing.flatMap((r) => [r.msgId, r.endpointId, input.appId, r.eventType, replayDeliveryId(input.taskId, r.msgId, r.endpointId)]),
+          missing.flatMap((r) => [
+            r.msgId,
+            r.endpointId,
+            input.appId,
+            r.eventType,
+            replayDeliveryId(input.taskId, r.msgId, r.endpointId),
+          ]),
         );
       }
       const started = outcomes.filter(Boolean).length;
@@ -82,7 +92,8 @@ export function createReplayActivities(deps: { orm: Orm; dispatcher: Dispatcher;
         [input.status, JSON.stringify(input.data), input.taskId],
         'run',
       );
-      if (input.status !== 'running' && result.affectedRows > 0) metrics.replaysFinished.inc({ status: input.status });
+      if (input.status !== 'running' && result.affectedRows > 0)
+        metrics.replaysFinished.inc({ status: input.status });
     },
   };
 }

@@ -44,7 +44,13 @@ export function keyset(q: PaginationQuery, defaultOrder: 'ascending' | 'descendi
   return { after, op: asc ? '>' : '<', dir: asc ? 'asc' : 'desc', fetch: q.limit + 1, reversed };
 }
 
-export function page<R, T>(rows: R[], ks: Keyset, limit: number, key: (row: R) => string, map: (row: R) => T): Page<T> {
+export function page<R, T>(
+  rows: R[],
+  ks: Keyset,
+  limit: number,
+  key: (row: R) => string,
+  map: (row: R) => T,
+): Page<T> {
   const more = rows.length > limit;
   let slice = rows.slice(0, limit);
   if (ks.reversed) slice = slice.reverse();

@@ -61,13 +61,20 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
     request: {
       params: spec.params as never,
       query: spec.query as never,
-      body: spec.body ? { content: { 'application/json': { schema: spec.body } }, required: true } : undefined,
-      headers: spec.idempotent ? z.object({ 'idempotency-key': z.string().min(1).max(256).optional() }) : undefined,
+      body: spec.body
+        ? { content: { 'application/json': { schema: spec.body } }, required: true }
+        : undefined,
+      headers: spec.idempotent
+        ? z.object({ 'idempotency-key': z.string().min(1).max(256).optional() })
+        : undefined,
     },
     responses: Object.fromEntries(
       Object.entries(spec.responses).map(([status, r]) => [
         status,
-        { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}) },
+        {
+          description: r.description,
+          ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}),
+        },
       ]),
     ),
   });
@@ -78,7 +85,11 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
       const params = spec.params ? parse(spec.params, req.params, 'path') : req.params;
       const query = spec.query ? parse(spec.query, req.query, 'query') : req.query;
       const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : req.body;
-      const result = await handler({ req, res, params, query, body } as RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>);
+      const result = await handler({ req, res, params, query, body } as RouteContext<
+        z.infer<P>,
+        z.infer<Q>,
+        z.infer<B>
+      >);
       return res.headersSent || !result ? null : result;
     };
     const key = spec.idempotent ? IdempotencyStore.header(req) : undefined;
@@ -91,7 +102,10 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
   });
 }
 
-function send(res: Response, result: { status: number; body?: unknown; headers?: Record<string, string> } | null): void {
+function send(
+  res: Response,
+  result: { status: number; body?: unknown; headers?: Record<string, string> } | null,
+): void {
   if (res.headersSent || !result) return;
   if (result.headers) res.set(result.headers);
   if (result.body === undefined) res.status(result.status).end();

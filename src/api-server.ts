@@ -9,13 +9,21 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(services: Services, port: number = services.config.PORT, host = services.config.HOST): Promise<RunningApi> {
+export async function startApi(
+  services: Services,
+  port: number = services.config.PORT,
+  host = services.config.HOST,
+): Promise<RunningApi> {
   const app = createApp({ ...services, config: services.config as ReadyConfig });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`Port ${port} (API) is already in use: set PORT to another port`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`Port ${port} (API) is already in use: set PORT to another port`)
+          : err,
+      ),
     );
     server.listen(port, host, () => resolve());
   });

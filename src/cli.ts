@@ -14,7 +14,12 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
-const production = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'HOOKFLOW_ADMIN_TOKEN', 'HOOKFLOW_SECRET_KEY'] as const;
+const production = [
+  'DATABASE_URL',
+  'TEMPORAL_ADDRESS',
+  'HOOKFLOW_ADMIN_TOKEN',
+  'HOOKFLOW_SECRET_KEY',
+] as const;
 
 function onSignals(stop: () => Promise<void>) {
   let stopping = false;
@@ -43,7 +48,10 @@ program
   .description('apply database migrations and register Temporal search attributes')
   .option('--skip-temporal', 'only migrate the database')
   .action(async (opts: { skipTemporal?: boolean }) => {
-    const config = requireReady(loadConfig(), opts.skipTemporal ? ['DATABASE_URL'] : ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+    const config = requireReady(
+      loadConfig(),
+      opts.skipTemporal ? ['DATABASE_URL'] : ['DATABASE_URL', 'TEMPORAL_ADDRESS'],
+    );
     const { openOrm, migrate } = await import('./db/orm');
     const orm = await openOrm(config.DATABASE_URL);
     const applied = await migrate(orm);
@@ -54,7 +62,11 @@ program
       const { registerSearchAttributes } = await import('./temporal/search-attributes');
       const client = await connectClient(config);
       const added = await registerSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-      console.log(added.length ? `registered search attributes: ${added.join(', ')}` : 'search attributes are registered');
+      console.log(
+        added.length
+          ? `registered search attributes: ${added.join(', ')}`
+          : 'search attributes are registered',
+      );
       await client.connection.close();
     }
   });
@@ -92,7 +104,12 @@ program
     const metricsServer =
       config.HOOKFLOW_WORKER_METRICS_PORT === undefined
         ? null
-        : await startMetricsServer({ ...services, port: config.HOOKFLOW_WORKER_METRICS_PORT, host: config.HOST, token: config.HOOKFLOW_METRICS_TOKEN });
+        : await startMetricsServer({
+            ...services,
+            port: config.HOOKFLOW_WORKER_METRICS_PORT,
+            host: config.HOST,
+            token: config.HOOKFLOW_METRICS_TOKEN,
+          });
     if (metricsServer) services.log.info({ url: metricsServer.url }, 'worker metrics listening');
     onSignals(async () => {
       await metricsServer?.close();
@@ -131,7 +148,13 @@ program
     const path = await import('node:path');
     const { resolveBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } = await import('./temporal/cli-resolver');
     const { stateDir } = await import('./state');
-    console.log(resolveBinary(opts.testServer ? TEMPORAL_TEST_SERVER : TEMPORAL_CLI, path.join(stateDir(), 'bin'), (m) => process.stderr.write(`${m}\n`)));
+    console.log(
+      resolveBinary(
+        opts.testServer ? TEMPORAL_TEST_SERVER : TEMPORAL_CLI,
+        path.join(stateDir(), 'bin'),
+        (m) => process.stderr.write(`${m}\n`),
+      ),
+    );
   });
 
 program.addCommand(replayCommand());

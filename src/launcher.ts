@@ -22,7 +22,10 @@ export async function runDev(): Promise<void> {
   const env = { ...process.env };
   const generated: string[] = [];
   if (!env.HOOKFLOW_ADMIN_TOKEN) {
-    env.HOOKFLOW_ADMIN_TOKEN = persistentSecret('admin-token', () => `hf_admin_${require('node:crypto').randomBytes(24).toString('base64url')}`);
+    env.HOOKFLOW_ADMIN_TOKEN = persistentSecret(
+      'admin-token',
+      () => `hf_admin_${require('node:crypto').randomBytes(24).toString('base64url')}`,
+    );
     generated.push('admin token');
   }
   if (!env.HOOKFLOW_SECRET_KEY) {
@@ -31,7 +34,9 @@ export async function runDev(): Promise<void> {
   }
   if (env.HOOKFLOW_ALLOWED_CIDRS === undefined) {
     env.HOOKFLOW_ALLOWED_CIDRS = '127.0.0.0/8,::1/128';
-    say('HOOKFLOW_ALLOWED_CIDRS defaults to loopback (127.0.0.0/8, ::1) so you can deliver to local receivers; set it to "" to block them');
+    say(
+      'HOOKFLOW_ALLOWED_CIDRS defaults to loopback (127.0.0.0/8, ::1) so you can deliver to local receivers; set it to "" to block them',
+    );
   }
   const base: Config = loadConfig(env);
 
@@ -41,7 +46,8 @@ export async function runDev(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say('stopping…');
-    for (const stop of stops.reverse()) await stop().catch((err) => say(`while stopping: ${(err as Error).message}`));
+    for (const stop of stops.reverse())
+      await stop().catch((err) => say(`while stopping: ${(err as Error).message}`));
     say('stopped');
     process.exit(code);
   };
@@ -52,9 +58,16 @@ export async function runDev(): Promise<void> {
     let databaseUrl = base.DATABASE_URL;
     if (!databaseUrl) {
       const port = Number(env.HOOKFLOW_POSTGRES_PORT ?? 54329);
-      if (!(await portIsFree(port))) throw new Error(`Port ${port} (embedded PostgreSQL) is already in use: set HOOKFLOW_POSTGRES_PORT or DATABASE_URL`);
+      if (!(await portIsFree(port)))
+        throw new Error(
+          `Port ${port} (embedded PostgreSQL) is already in use: set HOOKFLOW_POSTGRES_PORT or DATABASE_URL`,
+        );
       say(`starting embedded PostgreSQL on 127.0.0.1:${port}…`);
-      const pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port, log: say });
+      const pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({
+        dataDir: path.join(dir, 'postgres'),
+        port,
+        log: say,
+      });
       stops.push(() => pg.stop());
       databaseUrl = pg.url;
     }

@@ -56,10 +56,18 @@ export function parseWhen(value: string, now = Date.now()): string {
 
 class ApiError extends Error {}
 
-async function call(opts: ReplayCliOptions, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(
+  opts: ReplayCliOptions,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(new URL(`/api/v1${path}`, opts.url), {
     method,
-    headers: { authorization: `Bearer ${opts.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${opts.token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   }).catch((err: Error) => {
     throw new ApiError(`cannot reach ${opts.url}: ${(err.cause as Error)?.message ?? err.message}`);
@@ -76,7 +84,9 @@ async function call(opts: ReplayCliOptions, method: string, path: string, body?:
 
 function describeError(status: number, body: any): string {
   if (Array.isArray(body?.detail)) {
-    return body.detail.map((d: { loc: unknown[]; msg: string }) => `${d.loc.filter((l) => l !== 'body').join('.')}: ${d.msg}`).join('; ');
+    return body.detail
+      .map((d: { loc: unknown[]; msg: string }) => `${d.loc.filter((l) => l !== 'body').join('.')}: ${d.msg}`)
+      .join('; ');
   }
   return `${status} ${body?.detail ?? body?.code ?? String(body)}`;
 }
@@ -121,7 +131,11 @@ export async function runReplay(opts: ReplayCliOptions, io: CliIo): Promise<numb
     const bar =
       io.tty && !opts.json
         ? new SingleBar(
-            { format: 'replay |{bar}| {value}/{total} {percentage}% · started {started} · skipped {skipped}', stream: io.stream, hideCursor: true },
+            {
+              format: 'replay |{bar}| {value}/{total} {percentage}% · started {started} · skipped {skipped}',
+              stream: io.stream,
+              hideCursor: true,
+            },
             Presets.shades_classic,
           )
         : null;
@@ -143,7 +157,10 @@ export async function runReplay(opts: ReplayCliOptions, io: CliIo): Promise<numb
 
     const d = task.data;
     if (opts.json) io.out(JSON.stringify(task));
-    else io.out(`replay ${task.id} ${task.status}: ${d.matched ?? 0} matched of ${d.total ?? 0}, ${d.started ?? 0} started, ${d.skipped ?? 0} skipped${d.error ? ` (${d.error})` : ''}`);
+    else
+      io.out(
+        `replay ${task.id} ${task.status}: ${d.matched ?? 0} matched of ${d.total ?? 0}, ${d.started ?? 0} started, ${d.skipped ?? 0} skipped${d.error ? ` (${d.error})` : ''}`,
+      );
     return task.status === 'finished' ? 0 : 1;
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
@@ -152,7 +169,10 @@ export async function runReplay(opts: ReplayCliOptions, io: CliIo): Promise<numb
   }
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
+const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value.split(',').filter(Boolean),
+];
 
 /** The `replay` subcommand of `hookflow`. */
 export function replayCommand(exit: (code: number) => void = (code) => process.exit(code)): Command {
@@ -162,7 +182,11 @@ export function replayCommand(exit: (code: number) => void = (code) => process.e
     .requiredOption('--since <when>', 'start of the window: ISO 8601, or 30m, 6h, 7d back from now')
     .option('--until <when>', 'end of the window (default now)')
     .option('--endpoint <ep_…>', 'only these endpoints (repeat or comma-separate)', collect)
-    .addOption(new Option('--status <status>', 'failed deliveries, missing ones, or all').choices(['failed', 'missing', 'all']).default('failed'))
+    .addOption(
+      new Option('--status <status>', 'failed deliveries, missing ones, or all')
+        .choices(['failed', 'missing', 'all'])
+        .default('failed'),
+    )
     .option('--event-type <type>', 'only these event types (repeat or comma-separate)', collect)
     .option('--rate-limit <n>', 'deliveries started per second at most', (v) => Number.parseInt(v, 10))
     .option('--url <url>', 'Hookflow API', process.env.HOOKFLOW_URL ?? 'http://localhost:8080')

@@ -23,10 +23,17 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function buildServices(config: ReadyConfig, log: Logger = createLogger(config.LOG_LEVEL)): Promise<Services> {
+export async function buildServices(
+  config: ReadyConfig,
+  log: Logger = createLogger(config.LOG_LEVEL),
+): Promise<Services> {
   const orm = await openOrm(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   const temporal = lazyClient(config);
-  const operational = new OperationalWebhooks(temporal, config.HOOKFLOW_OPERATIONAL_WEBHOOK_URL, config.TEMPORAL_TASK_QUEUE);
+  const operational = new OperationalWebhooks(
+    temporal,
+    config.HOOKFLOW_OPERATIONAL_WEBHOOK_URL,
+    config.TEMPORAL_TASK_QUEUE,
+  );
   const dispatcher = new Dispatcher({
     orm,
     temporal,

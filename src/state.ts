@@ -1,19 +1,26 @@
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
+/** The package's root, found from this file whether it runs from `src/` or from `dist/src/`. */
+export function projectRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json')) && dir !== path.dirname(dir)) dir = path.dirname(dir);
+  return dir;
+}
+
 /** `.hookflow/` beside package.json: embedded PostgreSQL data, the Temporal DB, cached binaries, generated keys. */
 export function stateDir(): string {
-  const dir = process.env.HOOKFLOW_STATE_DIR ?? path.resolve(__dirname, '..', '..', '.hookflow');
-  const resolved = __dirname.includes(`${path.sep}dist${path.sep}`)
-    ? dir
-    : (process.env.HOOKFLOW_STATE_DIR ?? path.resolve(__dirname, '..', '.hookflow'));
-  mkdirSync(resolved, { recursive: true });
-  return resolved;
+  const dir = process.env.HOOKFLOW_STATE_DIR ?? path.join(projectRoot(), '.hookflow');
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 /** A value generated once and kept in the state directory, so a restart reuses it. */
-export function persistentSecret(name: string, make: () => string = () => randomBytes(32).toString('base64url')): string {
+export function persistentSecret(
+  name: string,
+  make: () => string = () => randomBytes(32).toString('base64url'),
+): string {
   const file = path.join(stateDir(), name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const value = make();

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { SafeHttpClient } from '../activities/http-client';
 import type { Services } from './services';
@@ -15,7 +22,10 @@ export function workflowsPath(): string {
 
 /** Bundled once per process (or once per test run, and handed in). */
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never });
+  return bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never,
+  });
 }
 
 export interface RunningWorker {
@@ -33,7 +43,12 @@ export async function ensureReconcilerSchedule(services: Services): Promise<void
     await temporal.schedule.create({
       scheduleId: RECONCILER_SCHEDULE_ID,
       spec: { intervals: [{ every: `${config.HOOKFLOW_RECONCILE_SECONDS}s` }] },
-      action: { type: 'startWorkflow', workflowType: 'Reconcile', taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: 'hookflow-reconcile' },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'Reconcile',
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: 'hookflow-reconcile',
+      },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
     });
   } catch (err) {
@@ -46,7 +61,10 @@ export async function ensureReconcilerSchedule(services: Services): Promise<void
  * Unlike the reconciler's, an existing schedule is brought up to date when its interval
  * or task queue no longer matches the configuration; a failed update is left to the next start.
  */
-export async function ensureRetentionSchedule(services: Services, scheduleId = RETENTION_SCHEDULE_ID): Promise<void> {
+export async function ensureRetentionSchedule(
+  services: Services,
+  scheduleId = RETENTION_SCHEDULE_ID,
+): Promise<void> {
   const { temporal, config } = services;
   const every = config.HOOKFLOW_RETENTION_SCHEDULE_SECONDS;
   const spec = { intervals: [{ every: every * 1000 }] };
@@ -58,7 +76,12 @@ export async function ensureRetentionSchedule(services: Services, scheduleId = R
     args: [{}],
   };
   try {
-    await temporal.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' } });
+    await temporal.schedule.create({
+      scheduleId,
+      spec,
+      action,
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+    });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     const handle = temporal.schedule.getHandle(scheduleId);
@@ -89,7 +112,10 @@ export async function startWorker(
   const { config } = services;
   installRuntime();
   const connection = await connectWorker(config);
-  const http = new SafeHttpClient({ timeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS, allowedCidrs: config.HOOKFLOW_ALLOWED_CIDRS });
+  const http = new SafeHttpClient({
+    timeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS,
+    allowedCidrs: config.HOOKFLOW_ALLOWED_CIDRS,
+  });
   const activities = createActivities({ ...services, http });
   const worker = await Worker.create({
     connection,

@@ -19,10 +19,16 @@ describe('attempts API', () => {
   beforeAll(async () => {
     stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '1' });
     receiver = await new Receiver().listen();
-    receiver.behaviour = (r) => ({ status: r.path === '/fail' ? 500 : 200, body: r.path === '/fail' ? 'boom' : 'fine' });
+    receiver.behaviour = (r) => ({
+      status: r.path === '/fail' ? 500 : 200,
+      body: r.path === '/fail' ? 'boom' : 'fine',
+    });
     appId = await seedApp(stack.services);
     ok = await seedEndpoint(stack.services, appId, { url: receiver.url('/ok') });
-    failing = await seedEndpoint(stack.services, appId, { url: receiver.url('/fail'), eventTypes: ['order.created'] });
+    failing = await seedEndpoint(stack.services, appId, {
+      url: receiver.url('/fail'),
+      eventTypes: ['order.created'],
+    });
     receiver.secrets = [ok.secret, failing.secret];
     before = new Date(Date.now() - 1000).toISOString();
     for (const [eventType, channels] of [
@@ -30,7 +36,11 @@ describe('attempts API', () => {
       ['order.created', null],
       ['order.created', ['c2']],
     ] as const) {
-      const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType, payload: { n: msgs.length }, channels });
+      const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+        eventType,
+        payload: { n: msgs.length },
+        channels,
+      });
       expect(res.status).toBe(202);
       msgs.push(res.body.id);
     }
@@ -38,7 +48,9 @@ describe('attempts API', () => {
     await eventually(
       async () =>
         (await count(`select count(*) as n from attempts where app_id = ?`, [appId])) === 7 &&
-        (await count(`select count(*) as n from deliveries where endpoint_id = ? and state = 'failed'`, [failing.id])) === 2,
+        (await count(`select count(*) as n from deliveries where endpoint_id = ? and state = 'failed'`, [
+          failing.id,
+        ])) === 2,
       'all attempts recorded',
     );
   });
@@ -47,7 +59,8 @@ describe('attempts API', () => {
     await receiver?.close();
   });
 
-  const list = (path: string, token?: string) => stack.call('GET', `/api/v1/app/${appId}${path}`, undefined, token);
+  const list = (path: string, token?: string) =>
+    stack.call('GET', `/api/v1/app/${appId}${path}`, undefined, token);
 
   it('lists attempts of an endpoint, newest first, in Svix shapes', async () => {
     const res = await list(`/attempt/endpoint/${ok.id}`);
@@ -92,17 +105,27 @@ describe('attempts API', () => {
   it('filters by status, status code class, event types, channel and time', async () => {
     const failed = await list(`/attempt/endpoint/${failing.id}`);
     expect(failed.body.data).toHaveLength(4);
-    expect(failed.body.data.every((a: any) => a.status === 2 && a.responseStatusCode === 500 && a.response === 'boom')).toBe(true);
+    expect(
+      failed.body.data.every(
+        (a: any) => a.status === 2 && a.responseStatusCode === 500 && a.response === 'boom',
+      ),
+    ).toBe(true);
     expect((await list(`/attempt/endpoint/${failing.id}?status=0`)).body.data).toHaveLength(0);
     expect((await list(`/attempt/endpoint/${failing.id}?status=2`)).body.data).toHaveLength(4);
     expect((await list(`/attempt/endpoint/${failing.id}?status_code_class=500`)).body.data).toHaveLength(4);
     expect((await list(`/attempt/endpoint/${failing.id}?status_code_class=200`)).body.data).toHaveLength(0);
     expect((await list(`/attempt/endpoint/${ok.id}?event_types=order.created`)).body.data).toHaveLength(2);
-    expect((await list(`/attempt/endpoint/${ok.id}?event_types=order.created,user.created`)).body.data).toHaveLength(3);
+    expect(
+      (await list(`/attempt/endpoint/${ok.id}?event_types=order.created,user.created`)).body.data,
+    ).toHaveLength(3);
     const c1 = await list(`/attempt/endpoint/${ok.id}?channel=c1`);
     expect(c1.body.data.map((a: any) => a.msgId)).toEqual([msgs[0]]);
-    expect((await list(`/attempt/endpoint/${ok.id}?after=${encodeURIComponent(before)}`)).body.data).toHaveLength(3);
-    expect((await list(`/attempt/endpoint/${ok.id}?before=${encodeURIComponent(before)}`)).body.data).toHaveLength(0);
+    expect(
+      (await list(`/attempt/endpoint/${ok.id}?after=${encodeURIComponent(before)}`)).body.data,
+    ).toHaveLength(3);
+    expect(
+      (await list(`/attempt/endpoint/${ok.id}?before=${encodeURIComponent(before)}`)).body.data,
+    ).toHaveLength(0);
     const bad = await list(`/attempt/endpoint/${ok.id}?status=9`);
     expect(bad.status).toBe(422);
     expect(bad.body.detail[0].loc).toEqual(['query', 'status']);
@@ -110,7 +133,12 @@ describe('attempts API', () => {
 
   it('includes the message with with_msg, and drops content with with_content=false', async () => {
     const withMsg = await list(`/attempt/endpoint/${ok.id}?with_msg=true&channel=c2`);
-    expect(withMsg.body.data[0].msg).toMatchObject({ id: msgs[2], eventType: 'order.created', payload: { n: 2 }, channels: ['c2'] });
+    expect(withMsg.body.data[0].msg).toMatchObject({
+      id: msgs[2],
+      eventType: 'order.created',
+      payload: { n: 2 },
+      channels: ['c2'],
+    });
     const bare = await list(`/attempt/endpoint/${ok.id}?with_msg=true&with_content=false&limit=1`);
     expect(bare.body.data[0].response).toBe('');
     expect(bare.body.data[0].msg.payload).toEqual({});
@@ -132,7 +160,13 @@ describe('attempts API', () => {
     const msgsOfFailing = await list(`/endpoint/${failing.id}/msg`);
     expect(msgsOfFailing.status).toBe(200);
     expect(msgsOfFailing.body.data.map((m: any) => m.id)).toEqual([msgs[2], msgs[1]]);
-    expect(msgsOfFailing.body.data[0]).toMatchObject({ eventType: 'order.created', status: 2, statusText: 'fail', nextAttempt: null, payload: { n: 2 } });
+    expect(msgsOfFailing.body.data[0]).toMatchObject({
+      eventType: 'order.created',
+      status: 2,
+      statusText: 'fail',
+      nextAttempt: null,
+      payload: { n: 2 },
+    });
     expect((await list(`/endpoint/${failing.id}/msg?status=0`)).body.data).toHaveLength(0);
     expect((await list(`/endpoint/${ok.id}/msg?status=0`)).body.data).toHaveLength(3);
 
@@ -140,7 +174,12 @@ describe('attempts API', () => {
     expect(dests.status).toBe(200);
     const byId = Object.fromEntries(dests.body.data.map((e: any) => [e.id, e]));
     expect(Object.keys(byId).sort()).toEqual([ok.id, failing.id].sort());
-    expect(byId[ok.id]).toMatchObject({ url: receiver.url('/ok'), status: 0, statusText: 'success', disabled: false });
+    expect(byId[ok.id]).toMatchObject({
+      url: receiver.url('/ok'),
+      status: 0,
+      statusText: 'success',
+      disabled: false,
+    });
     expect(byId[failing.id]).toMatchObject({ status: 2, statusText: 'fail', eventTypes: ['order.created'] });
   });
 
@@ -174,6 +213,8 @@ describe('attempts API', () => {
     const res = await stack.call('POST', `/api/v1/app/${appId}/msg/${msgs[0]}/endpoint/${off.id}/resend`);
     expect(res.status).toBe(409);
     expect(res.body.detail).toMatch(/disabled/);
-    expect((await stack.call('POST', `/api/v1/app/${appId}/msg/msg_nope/endpoint/${ok.id}/resend`)).status).toBe(404);
+    expect(
+      (await stack.call('POST', `/api/v1/app/${appId}/msg/msg_nope/endpoint/${ok.id}/resend`)).status,
+    ).toBe(404);
   });
 });

@@ -6,14 +6,22 @@ import { spawnWorker } from './harness/processes';
 
 /** Load and misbehaving receivers: everything accepted is delivered, each ending in an audit. */
 describe('bursts and misbehaving receivers', () => {
-  async function postMany(stack: Awaited<ReturnType<typeof startStack>>, appId: string, n: number, concurrency = 16): Promise<string[]> {
+  async function postMany(
+    stack: Awaited<ReturnType<typeof startStack>>,
+    appId: string,
+    n: number,
+    concurrency = 16,
+  ): Promise<string[]> {
     const ids: string[] = [];
     let next = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (next < n) {
           const i = next++;
-          const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'burst.item', payload: { i } });
+          const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+            eventType: 'burst.item',
+            payload: { i },
+          });
           expect(res.status).toBe(202);
           ids.push(res.body.id);
         }
@@ -44,7 +52,10 @@ describe('bursts and misbehaving receivers', () => {
   });
 
   it('delivers everything to receivers that hang, reset, answer slowly, fail at random and throttle', async () => {
-    const stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2', HOOKFLOW_HTTP_TIMEOUT_MS: '800' });
+    const stack = await startStack({
+      HOOKFLOW_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2',
+      HOOKFLOW_HTTP_TIMEOUT_MS: '800',
+    });
     const receiver = await new Receiver().listen();
     try {
       const appId = await seedApp(stack.services);
@@ -81,7 +92,10 @@ describe('bursts and misbehaving receivers', () => {
   });
 
   it('delivers a whole burst when the worker is SIGKILLed in the middle of it and another takes over', async () => {
-    const stack = await startStack({ HOOKFLOW_HTTP_TIMEOUT_MS: '2000', HOOKFLOW_RETRY_SCHEDULE: '1,1' }, { worker: false });
+    const stack = await startStack(
+      { HOOKFLOW_HTTP_TIMEOUT_MS: '2000', HOOKFLOW_RETRY_SCHEDULE: '1,1' },
+      { worker: false },
+    );
     const child = spawnWorker(stack.config);
     const receiver = await new Receiver().listen();
     try {
@@ -90,7 +104,9 @@ describe('bursts and misbehaving receivers', () => {
       receiver.behaviour = () => ({ status: 200, delayMs: 20 });
       const ids = await postMany(stack, appId, 200, 8);
       const { eventually } = await import('./harness/wait');
-      await eventually(() => receiver.received.length >= 20, 'the child worker delivering', { timeoutMs: 120_000 });
+      await eventually(() => receiver.received.length >= 20, 'the child worker delivering', {
+        timeoutMs: 120_000,
+      });
       child.kill('SIGKILL');
       await stack.restartWorker();
       const { duplicates } = await auditDelivered(receiver, ids, ['/a']);

@@ -36,10 +36,15 @@ describe('configuration', () => {
     const cli = path.join(__dirname, '..', 'dist', 'src', 'cli.js');
     let stderr = '';
     try {
-      execFileSync(process.execPath, [cli, 'api'], { env: { PATH: process.env.PATH, PORT: 'x' }, stdio: 'pipe' });
+      execFileSync(process.execPath, [cli, 'api'], {
+        env: { PATH: process.env.PATH, PORT: 'x' },
+        stdio: 'pipe',
+      });
     } catch (err) {
       stderr = String((err as { stderr: Buffer }).stderr);
     }
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^hookflow: Invalid configuration: PORT: /)]);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^hookflow: Invalid configuration: PORT: /),
+    ]);
   });
 });

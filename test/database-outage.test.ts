@@ -25,22 +25,39 @@ describe('PostgreSQL outage', () => {
     try {
       const appId = await seedApp(stack.services);
       const ep = await seedEndpoint(stack.services, appId, { url: receiver.url() });
-      const before = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: { n: 1 } });
+      const before = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+        eventType: 'a.b',
+        payload: { n: 1 },
+      });
       expect(before.status).toBe(202);
 
       await pg.stop();
-      const during = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: { n: 2 } });
+      const during = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+        eventType: 'a.b',
+        payload: { n: 2 },
+      });
       expect(during.status).toBe(503);
       expect(during.body.code).toBe('service_unavailable');
       expect((await stack.call('GET', '/api/v1/health', undefined, null)).status).toBe(503);
 
       await pg.start();
-      await eventually(async () => (await stack.call('GET', '/api/v1/health', undefined, null)).status === 204, 'health back to 204');
-      const after = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: { n: 3 } });
+      await eventually(
+        async () => (await stack.call('GET', '/api/v1/health', undefined, null)).status === 204,
+        'health back to 204',
+      );
+      const after = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+        eventType: 'a.b',
+        payload: { n: 3 },
+      });
       expect(after.status).toBe(202);
-      await eventually(() => receiver.countById(before.body.id) > 0 && receiver.countById(after.body.id) > 0, 'both accepted messages delivered');
+      await eventually(
+        () => receiver.countById(before.body.id) > 0 && receiver.countById(after.body.id) > 0,
+        'both accepted messages delivered',
+      );
       // The refused message was never stored.
-      const rows = await stack.services.orm.em.getConnection().execute('select payload from messages where app_id = ? order by id', [appId]);
+      const rows = await stack.services.orm.em
+        .getConnection()
+        .execute('select payload from messages where app_id = ? order by id', [appId]);
       expect(rows.map((r: any) => r.payload.n)).toEqual([1, 3]);
       void ep;
     } finally {

@@ -34,20 +34,36 @@ describe('delivery', () => {
     return handle.result();
   };
   const attemptRows = (msgId: string, endpointId: string) =>
-    db().execute('select * from attempts where msg_id = ? and endpoint_id = ? order by attempt_number', [msgId, endpointId]);
+    db().execute('select * from attempts where msg_id = ? and endpoint_id = ? order by attempt_number', [
+      msgId,
+      endpointId,
+    ]);
 
   it('routes a message to every matching endpoint and no other', async () => {
     const appId = await seedApp(stack.services);
     const all = await seedEndpoint(stack.services, appId, { url: receiver.url('/all') });
-    const typed = await seedEndpoint(stack.services, appId, { url: receiver.url('/typed'), eventTypes: ['invoice.paid'] });
-    const otherType = await seedEndpoint(stack.services, appId, { url: receiver.url('/other'), eventTypes: ['user.deleted'] });
-    const channel = await seedEndpoint(stack.services, appId, { url: receiver.url('/chan'), channels: ['eu'] });
-    const otherChannel = await seedEndpoint(stack.services, appId, { url: receiver.url('/us'), channels: ['us'] });
+    const typed = await seedEndpoint(stack.services, appId, {
+      url: receiver.url('/typed'),
+      eventTypes: ['invoice.paid'],
+    });
+    const otherType = await seedEndpoint(stack.services, appId, {
+      url: receiver.url('/other'),
+      eventTypes: ['user.deleted'],
+    });
+    const channel = await seedEndpoint(stack.services, appId, {
+      url: receiver.url('/chan'),
+      channels: ['eu'],
+    });
+    const otherChannel = await seedEndpoint(stack.services, appId, {
+      url: receiver.url('/us'),
+      channels: ['us'],
+    });
     const disabled = await seedEndpoint(stack.services, appId, { url: receiver.url('/off'), disabled: true });
     receiver.secrets = [all, typed, otherType, channel, otherChannel, disabled].map((e) => e.secret);
 
     const msgId = await post(appId, { eventType: 'invoice.paid', payload: { n: 1 }, channels: ['eu'] });
-    for (const ep of [all, typed, channel]) expect(await result(msgId, ep.id)).toEqual({ status: 'success', attempts: 1 });
+    for (const ep of [all, typed, channel])
+      expect(await result(msgId, ep.id)).toEqual({ status: 'success', attempts: 1 });
     const paths = receiver.received.map((r) => r.path).sort();
     expect(paths).toEqual(['/all', '/chan', '/typed']);
     expect(receiver.received.every((r) => r.verified)).toBe(true);
@@ -61,7 +77,9 @@ describe('delivery', () => {
     const msgId = await post(appId, { eventType: 'a.b', payload: { n: 2 } });
     const rows = await db().execute('select count(*)::int as n from deliveries where msg_id = ?', [msgId]);
     expect(rows[0].n).toBe(0);
-    expect((await db().execute('select count(*)::int as n from messages where id = ?', [msgId]))[0].n).toBe(1);
+    expect((await db().execute('select count(*)::int as n from messages where id = ?', [msgId]))[0].n).toBe(
+      1,
+    );
   });
 
   it('retries a receiver that fails twice, then succeeds; the attempts query and rows agree', async () => {
@@ -81,8 +99,12 @@ describe('delivery', () => {
       [3, 200, 0],
     ]);
     expect(rows[0].response).toBe('boom');
-    const history = await stack.services.temporal.workflow.getHandle(`deliver-${msgId}-${ep.id}`).query(attemptsQuery);
-    expect(history.map((h) => [h.attemptId, h.statusCode])).toEqual(rows.map((r: any) => [r.id, r.response_status_code]));
+    const history = await stack.services.temporal.workflow
+      .getHandle(`deliver-${msgId}-${ep.id}`)
+      .query(attemptsQuery);
+    expect(history.map((h) => [h.attemptId, h.statusCode])).toEqual(
+      rows.map((r: any) => [r.id, r.response_status_code]),
+    );
     const delivery = (await db().execute('select * from deliveries where msg_id = ?', [msgId]))[0];
     expect(delivery).toMatchObject({ state: 'success', attempt_count: 3, last_status_code: 200 });
   });
@@ -94,7 +116,9 @@ describe('delivery', () => {
     const msgId = await post(appId, { eventType: 'a.b', payload: {} });
     expect(await result(msgId, ep.id)).toEqual({ status: 'failed', attempts: 4 });
     expect(await attemptRows(msgId, ep.id)).toHaveLength(4);
-    expect((await db().execute('select state from deliveries where msg_id = ?', [msgId]))[0].state).toBe('failed');
+    expect((await db().execute('select state from deliveries where msg_id = ?', [msgId]))[0].state).toBe(
+      'failed',
+    );
     const epRow = (await db().execute('select failing_since from endpoints where id = ?', [ep.id]))[0];
     expect(epRow.failing_since).not.toBeNull();
   });
@@ -102,7 +126,8 @@ describe('delivery', () => {
   it('treats 3xx as a failure and does not follow the redirect', async () => {
     const appId = await seedApp(stack.services);
     const ep = await seedEndpoint(stack.services, appId, { url: receiver.url('/moved') });
-    receiver.behaviour = (r) => (r.path === '/moved' ? { status: 302, headers: { location: receiver.url('/target') } } : { status: 200 });
+    receiver.behaviour = (r) =>
+      r.path === '/moved' ? { status: 302, headers: { location: receiver.url('/target') } } : { status: 200 };
     const msgId = await post(appId, { eventType: 'a.b', payload: {} });
     expect(await result(msgId, ep.id)).toEqual({ status: 'failed', attempts: 4 });
     expect(receiver.received.filter((r) => r.path === '/target')).toHaveLength(0);
@@ -115,12 +140,16 @@ describe('delivery', () => {
     receiver.behaviour = () => ({ status: 410 });
     const msgId = await post(appId, { eventType: 'a.b', payload: {} });
     expect(await result(msgId, ep.id)).toEqual({ status: 'cancelled', attempts: 1 });
-    const row = (await db().execute('select disabled, disabled_reason from endpoints where id = ?', [ep.id]))[0];
+    const row = (
+      await db().execute('select disabled, disabled_reason from endpoints where id = ?', [ep.id])
+    )[0];
     expect(row.disabled).toBe(true);
     expect(row.disabled_reason).toMatch(/410/);
     // A later message is not routed to the disabled endpoint.
     const later = await post(appId, { eventType: 'a.b', payload: {} });
-    expect((await db().execute('select count(*)::int as n from deliveries where msg_id = ?', [later]))[0].n).toBe(0);
+    expect(
+      (await db().execute('select count(*)::int as n from deliveries where msg_id = ?', [later]))[0].n,
+    ).toBe(0);
   });
 
   it('waits at least a minute after a 429, honouring Retry-After within [delay, 2×delay]', async () => {
@@ -129,10 +158,13 @@ describe('delivery', () => {
     receiver.behaviour = () => ({ status: 429, headers: { 'retry-after': '90' } });
     const msgId = await post(appId, { eventType: 'a.b', payload: {} });
     const delivery = await eventually(async () => {
-      const rows = await db().execute('select * from deliveries where msg_id = ? and attempt_count = 1', [msgId]);
+      const rows = await db().execute('select * from deliveries where msg_id = ? and attempt_count = 1', [
+        msgId,
+      ]);
       return rows[0];
     }, 'the first attempt');
-    const waited = (new Date(delivery.next_attempt_at).getTime() - new Date(delivery.last_attempt_at).getTime()) / 1000;
+    const waited =
+      (new Date(delivery.next_attempt_at).getTime() - new Date(delivery.last_attempt_at).getTime()) / 1000;
     // base delay 1 s → at least 60 s for a 429; Retry-After 90 lies within [60, 120].
     expect(waited).toBeCloseTo(90, 0);
     const handle = stack.services.temporal.workflow.getHandle(`deliver-${msgId}-${ep.id}`);
@@ -142,7 +174,10 @@ describe('delivery', () => {
 
   it('treats a timeout like a 429 (at least a minute) and a refused connection as a failure', async () => {
     const appId = await seedApp(stack.services);
-    const hanging = await seedEndpoint(stack.services, appId, { url: receiver.url('/hang'), eventTypes: ['hang'] });
+    const hanging = await seedEndpoint(stack.services, appId, {
+      url: receiver.url('/hang'),
+      eventTypes: ['hang'],
+    });
     receiver.behaviour = (r) => (r.path === '/hang' ? { hang: true } : { status: 200 });
     const closed = await new Receiver().listen();
     const refusedUrl = closed.url('/gone');
@@ -156,10 +191,13 @@ describe('delivery', () => {
     expect(refusedRow).toMatchObject({ response_status_code: 0, error_kind: 'ECONNREFUSED', status: 2 });
 
     const delivery = await eventually(async () => {
-      const rows = await db().execute('select * from deliveries where msg_id = ? and attempt_count = 1', [hangMsg]);
+      const rows = await db().execute('select * from deliveries where msg_id = ? and attempt_count = 1', [
+        hangMsg,
+      ]);
       return rows[0];
     }, 'the timed-out attempt');
-    const waited = (new Date(delivery.next_attempt_at).getTime() - new Date(delivery.last_attempt_at).getTime()) / 1000;
+    const waited =
+      (new Date(delivery.next_attempt_at).getTime() - new Date(delivery.last_attempt_at).getTime()) / 1000;
     expect(waited).toBeGreaterThanOrEqual(60);
     expect((await attemptRows(hangMsg, hanging.id))[0].error_kind).toBe('timeout');
     const handle = stack.services.temporal.workflow.getHandle(`deliver-${hangMsg}-${hanging.id}`);
@@ -178,7 +216,8 @@ describe('delivery', () => {
       await eventually(async () => (await handle.query(attemptsQuery)).length === 1, 'the first attempt');
       await handle.signal(endpointDisabledSignal, { reason: 'disabled in test' });
       expect(await handle.result()).toEqual({ status: 'cancelled', attempts: 1 });
-      const state = (await db().execute('select state from deliveries where msg_id = ?', [res.body.id]))[0].state;
+      const state = (await db().execute('select state from deliveries where msg_id = ?', [res.body.id]))[0]
+        .state;
       expect(state).toBe('cancelled');
     } finally {
       await slow.close();
@@ -193,7 +232,10 @@ describe('delivery', () => {
       payloadTemplate: '{"text": "Hello {{data.name}}", "type": "{{event}}", "raw": {{data}}}',
     });
     receiver.secrets = [ep.secret];
-    const msgId = await post(appId, { eventType: 'contact.created', payload: { data: { name: 'a "quoted" \n name' } } });
+    const msgId = await post(appId, {
+      eventType: 'contact.created',
+      payload: { data: { name: 'a "quoted" \n name' } },
+    });
     expect(await result(msgId, ep.id)).toMatchObject({ status: 'success' });
     const got = receiver.received[0];
     expect(got.method).toBe('PUT');
@@ -219,8 +261,15 @@ describe('delivery terminated in Temporal', () => {
       await eventually(async () => (await handle.query(attemptsQuery)).length === 1, 'the first attempt');
       await handle.terminate('terminated by an operator in Web UI');
       // Visibility is eventually consistent: reconcile until the closed workflow is seen.
-      await eventually(async () => (await stack.services.dispatcher.reconcileClosed()) > 0, 'the reconciler to see it');
-      const row = (await stack.services.orm.em.getConnection().execute('select state from deliveries where msg_id = ?', [res.body.id]))[0];
+      await eventually(
+        async () => (await stack.services.dispatcher.reconcileClosed()) > 0,
+        'the reconciler to see it',
+      );
+      const row = (
+        await stack.services.orm.em
+          .getConnection()
+          .execute('select state from deliveries where msg_id = ?', [res.body.id])
+      )[0];
       expect(row.state).toBe('cancelled');
     } finally {
       await stack.close();

@@ -20,7 +20,10 @@ describe('faults', () => {
   });
 
   it('completes a delivery whose worker was SIGKILLed in the middle of the attempt', async () => {
-    const stack = await startStack({ HOOKFLOW_HTTP_TIMEOUT_MS: '2000', HOOKFLOW_RETRY_SCHEDULE: '1' }, { worker: false });
+    const stack = await startStack(
+      { HOOKFLOW_HTTP_TIMEOUT_MS: '2000', HOOKFLOW_RETRY_SCHEDULE: '1' },
+      { worker: false },
+    );
     const child = spawnWorker(stack.config);
     try {
       const appId = await seedApp(stack.services);
@@ -28,7 +31,10 @@ describe('faults', () => {
       receiver.secrets = [ep.secret];
       // The first request hangs: the worker is killed while it waits for the answer.
       receiver.behaviour = (_r, n) => (n === 1 ? { hang: true } : { status: 200 });
-      const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: { crash: true } });
+      const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+        eventType: 'a.b',
+        payload: { crash: true },
+      });
       await eventually(() => receiver.received.length === 1, 'the first request', { timeoutMs: 90_000 });
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
@@ -40,7 +46,9 @@ describe('faults', () => {
       expect(receiver.received.map((r) => r.id)).toEqual([res.body.id, res.body.id]); // one duplicate, caused by the crash
       expect(receiver.received.every((r) => r.verified)).toBe(true);
       expect(await handle.query(attemptsQuery)).toHaveLength(1);
-      const rows = await stack.services.orm.em.getConnection().execute('select response_status_code from attempts where msg_id = ?', [res.body.id]);
+      const rows = await stack.services.orm.em
+        .getConnection()
+        .execute('select response_status_code from attempts where msg_id = ?', [res.body.id]);
       expect(rows.map((r: any) => r.response_status_code)).toEqual([200]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -53,14 +61,21 @@ describe('faults', () => {
     const port = await freePort();
     const dbFile = path.join(process.env.HOOKFLOW_TEST_TMP!, `temporal-restart-${port}.db`);
     let server = await startDevServer({ binary, port, dbFile, uiPort: null });
-    const stack = await startStack({ TEMPORAL_ADDRESS: server.address, HOOKFLOW_RECONCILE_SECONDS: '2', HOOKFLOW_RETRY_SCHEDULE: '1,1,1' });
+    const stack = await startStack({
+      TEMPORAL_ADDRESS: server.address,
+      HOOKFLOW_RECONCILE_SECONDS: '2',
+      HOOKFLOW_RETRY_SCHEDULE: '1,1,1',
+    });
     try {
       await ensureReconcilerSchedule(stack.services);
       const appId = await seedApp(stack.services);
       const ep = await seedEndpoint(stack.services, appId, { url: receiver.url() });
       receiver.behaviour = () => ({ status: 200 });
       const send = async (i: number) => {
-        const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: { i } });
+        const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+          eventType: 'a.b',
+          payload: { i },
+        });
         expect(res.status).toBe(202);
         return res.body.id as string;
       };
@@ -73,12 +88,19 @@ describe('faults', () => {
       expect((await stack.call('GET', '/api/v1/health', undefined, null)).status).toBe(204);
 
       server = await startDevServer({ binary, port, dbFile, uiPort: null });
-      await eventually(() => during.every((id) => receiver.countById(id) > 0), 'deliveries of messages accepted while Temporal was down', {
-        timeoutMs: 150_000,
-      });
+      await eventually(
+        () => during.every((id) => receiver.countById(id) > 0),
+        'deliveries of messages accepted while Temporal was down',
+        {
+          timeoutMs: 150_000,
+        },
+      );
       const undispatched = await stack.services.orm.em
         .getConnection()
-        .execute('select count(*)::int as n from deliveries where endpoint_id = ? and dispatched_at is null', [ep.id]);
+        .execute(
+          'select count(*)::int as n from deliveries where endpoint_id = ? and dispatched_at is null',
+          [ep.id],
+        );
       expect(undispatched[0].n).toBe(0);
       for (const id of [...before, ...during]) expect([id, receiver.countById(id)]).toEqual([id, 1]);
     } finally {

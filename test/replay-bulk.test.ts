@@ -34,7 +34,11 @@ describe('bulk replay', () => {
   });
 
   /** Messages created over the last minute, with deliveries rows in the given state per endpoint (none = missing). */
-  async function seedMessages(appId: string, n: number, deliveries: Array<{ endpointId: string; state: string }>): Promise<string[]> {
+  async function seedMessages(
+    appId: string,
+    n: number,
+    deliveries: Array<{ endpointId: string; state: string }>,
+  ): Promise<string[]> {
     const start = Date.now() - 60_000;
     const ids = Array.from({ length: n }, (_, i) => newId('msg', start + Math.floor((i * 50_000) / n)));
     for (let i = 0; i < ids.length; i += 500) {
@@ -60,7 +64,11 @@ describe('bulk replay', () => {
   async function ended(id: string, timeoutMs = 170_000) {
     let last: any = null;
     try {
-      return await eventually(async () => ((last = await task(id)).status !== 'running' ? last : null), `task ${id} to end`, { timeoutMs, intervalMs: 500 });
+      return await eventually(
+        async () => ((last = await task(id)).status !== 'running' ? last : null),
+        `task ${id} to end`,
+        { timeoutMs, intervalMs: 500 },
+      );
     } catch (err) {
       throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(last)}`);
     }
@@ -84,15 +92,27 @@ describe('bulk replay', () => {
     expect(expected).toBe(2 * N);
 
     const since = new Date(Date.now() - 120_000).toISOString();
-    const res = await stack.call('POST', `/api/v1/app/${appId}/replay`, { since, status: 'all', rateLimit: 1000 });
+    const res = await stack.call('POST', `/api/v1/app/${appId}/replay`, {
+      since,
+      status: 'all',
+      rateLimit: 1000,
+    });
     expect(res.status).toBe(202);
     const done = await ended(res.body.id, 330_000);
-    expect(done).toMatchObject({ status: 'finished', task: 'application.replay', data: { total: 2 * N, matched: 2 * N, started: 2 * N, skipped: 0 } });
-
-    await eventually(() => distinct('/bulk-failed') === N && distinct('/bulk-new') === N, 'every replayed delivery', {
-      timeoutMs: 330_000,
-      intervalMs: 500,
+    expect(done).toMatchObject({
+      status: 'finished',
+      task: 'application.replay',
+      data: { total: 2 * N, matched: 2 * N, started: 2 * N, skipped: 0 },
     });
+
+    await eventually(
+      () => distinct('/bulk-failed') === N && distinct('/bulk-new') === N,
+      'every replayed delivery',
+      {
+        timeoutMs: 330_000,
+        intervalMs: 500,
+      },
+    );
     expect(duplicates()).toEqual([]);
     expect(ids.every((m) => okCount(m, '/bulk-failed') === 1 && okCount(m, '/bulk-new') === 1)).toBe(true);
     // The never-sent ones have deliveries rows now.
@@ -104,7 +124,11 @@ describe('bulk replay', () => {
     const ep = await seedEndpoint(stack.services, appId, { url: receiver.url('/cancel') });
     await seedMessages(appId, 300, []);
     const since = new Date(Date.now() - 120_000).toISOString();
-    const res = await stack.call('POST', `/api/v1/app/${appId}/replay`, { since, status: 'missing', rateLimit: 25 });
+    const res = await stack.call('POST', `/api/v1/app/${appId}/replay`, {
+      since,
+      status: 'missing',
+      rateLimit: 25,
+    });
     const taskId = res.body.id;
     const handle = stack.services.temporal.workflow.getHandle(`replay-${taskId}`);
     const progress = await eventually(async () => {
@@ -124,7 +148,9 @@ describe('bulk replay', () => {
 
     // The workflow has ended, so what it started is final: exactly `started` deliveries exist and arrive.
     await handle.result();
-    expect(await count('select count(*) as n from deliveries where endpoint_id = ?', [ep.id])).toBe(t.data.started);
+    expect(await count('select count(*) as n from deliveries where endpoint_id = ?', [ep.id])).toBe(
+      t.data.started,
+    );
     await eventually(() => distinct('/cancel') === t.data.started, 'the started deliveries');
     expect(duplicates()).toEqual([]);
   });
@@ -134,7 +160,9 @@ describe('bulk replay', () => {
     await seedEndpoint(stack.services, appId, { url: receiver.url('/ui-cancel') });
     await seedMessages(appId, 200, []);
     const since = new Date(Date.now() - 120_000).toISOString();
-    const taskId = (await stack.call('POST', `/api/v1/app/${appId}/replay`, { since, status: 'missing', rateLimit: 20 })).body.id;
+    const taskId = (
+      await stack.call('POST', `/api/v1/app/${appId}/replay`, { since, status: 'missing', rateLimit: 20 })
+    ).body.id;
     const handle = stack.services.temporal.workflow.getHandle(`replay-${taskId}`);
     await eventually(async () => (await handle.query(progressQuery)).started >= 20, 'some progress');
     await handle.cancel();
@@ -149,7 +177,9 @@ describe('bulk replay', () => {
     await seedEndpoint(stack.services, appId, { url: receiver.url('/restart') });
     const ids = await seedMessages(appId, 200, []);
     const since = new Date(Date.now() - 120_000).toISOString();
-    const taskId = (await stack.call('POST', `/api/v1/app/${appId}/replay`, { since, status: 'missing', rateLimit: 25 })).body.id;
+    const taskId = (
+      await stack.call('POST', `/api/v1/app/${appId}/replay`, { since, status: 'missing', rateLimit: 25 })
+    ).body.id;
     const handle = stack.services.temporal.workflow.getHandle(`replay-${taskId}`);
     await eventually(async () => (await handle.query(progressQuery)).started >= 25, 'some progress');
 
@@ -158,7 +188,9 @@ describe('bulk replay', () => {
     const t = await ended(taskId);
     expect(t).toMatchObject({ status: 'finished', data: { total: 200, matched: 200 } });
     expect(t.data.started + t.data.skipped).toBe(200);
-    await eventually(() => distinct('/restart') === 200, 'every delivery after the restart', { timeoutMs: 120_000 });
+    await eventually(() => distinct('/restart') === 200, 'every delivery after the restart', {
+      timeoutMs: 120_000,
+    });
     expect(ids.every((m) => okCount(m, '/restart') === 1)).toBe(true);
     expect(duplicates()).toEqual([]);
   });

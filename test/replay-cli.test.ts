@@ -26,12 +26,10 @@ describe('hookflow replay (CLI)', () => {
     const appId = await seedApp(stack.services);
     await seedEndpoint(stack.services, appId, { url: receiver.url(path) });
     const ids = Array.from({ length: n }, (_, i) => newId('msg', Date.now() - 30_000 + i));
-    await stack.services.orm.em
-      .getConnection()
-      .execute(
-        `insert into messages (id, app_id, event_type, payload, expires_at) values ${ids.map(() => `(?, ?, 'cli.event', '{}', now() + interval '1 day')`).join(', ')}`,
-        ids.flatMap((id) => [id, appId]),
-      );
+    await stack.services.orm.em.getConnection().execute(
+      `insert into messages (id, app_id, event_type, payload, expires_at) values ${ids.map(() => `(?, ?, 'cli.event', '{}', now() + interval '1 day')`).join(', ')}`,
+      ids.flatMap((id) => [id, appId]),
+    );
     return { appId, ids };
   }
 
@@ -43,25 +41,49 @@ describe('hookflow replay (CLI)', () => {
     stream.on('data', (c) => drawn.push(String(c)));
     Object.assign(stream, { isTTY: true, columns: 120 });
     let interrupt: (() => void) | null = null;
-    const value: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), tty, stream, onInterrupt: (h) => void (interrupt = h) };
+    const value: CliIo = {
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      tty,
+      stream,
+      onInterrupt: (h) => void (interrupt = h),
+    };
     return { value, out, err, drawn, interrupt: () => interrupt?.() };
   }
 
   it('starts a replay, follows it to the end and prints the task as JSON', async () => {
     const { appId, ids } = await appWithMissing(20, '/cli-json');
     const o = io();
-    const code = await runReplay({ app: appId, since: '5m', status: 'missing', url: stack.url, token: stack.adminToken, json: true, pollMs: 100 }, o.value);
+    const code = await runReplay(
+      {
+        app: appId,
+        since: '5m',
+        status: 'missing',
+        url: stack.url,
+        token: stack.adminToken,
+        json: true,
+        pollMs: 100,
+      },
+      o.value,
+    );
     expect(o.err).toEqual([]);
     expect(code).toBe(0);
     const task = JSON.parse(o.out[o.out.length - 1]);
-    expect(task).toMatchObject({ status: 'finished', task: 'application.replay', data: { total: 20, matched: 20, started: 20 } });
+    expect(task).toMatchObject({
+      status: 'finished',
+      task: 'application.replay',
+      data: { total: 20, matched: 20, started: 20 },
+    });
     await eventually(() => ids.every((m) => seen.has(`${m} /cli-json`)), 'the replayed deliveries');
   });
 
   it('draws a progress bar on a terminal', async () => {
     const { appId } = await appWithMissing(10, '/cli-bar');
     const o = io(true);
-    const code = await runReplay({ app: appId, since: '5m', status: 'missing', url: stack.url, token: stack.adminToken, pollMs: 100 }, o.value);
+    const code = await runReplay(
+      { app: appId, since: '5m', status: 'missing', url: stack.url, token: stack.adminToken, pollMs: 100 },
+      o.value,
+    );
     expect(code).toBe(0);
     expect(o.drawn.join('')).toMatch(/replay \|.*\| 10\/10 100%/);
     expect(o.out[o.out.length - 1]).toMatch(/finished: 10 matched of 10, 10 started, 0 skipped/);
@@ -71,7 +93,10 @@ describe('hookflow replay (CLI)', () => {
     const { appId } = await appWithMissing(60, '/cli-cancel');
     const token = await stack.services.tokens.issueAppToken(appId);
     const o = io();
-    const running = runReplay({ app: appId, since: '5m', status: 'missing', url: stack.url, token, rateLimit: 5, pollMs: 100 }, o.value);
+    const running = runReplay(
+      { app: appId, since: '5m', status: 'missing', url: stack.url, token, rateLimit: 5, pollMs: 100 },
+      o.value,
+    );
     // Interrupt once the task exists (the "started" line is printed right after the 202).
     while (!o.out.some((l) => l.includes('started'))) await new Promise((r) => setTimeout(r, 50));
     o.interrupt();
@@ -83,32 +108,63 @@ describe('hookflow replay (CLI)', () => {
     const appId = await seedApp(stack.services);
     const future = io();
     const soon = new Date(Date.now() + 86_400_000).toISOString();
-    expect(await runReplay({ app: appId, since: soon, status: 'all', url: stack.url, token: stack.adminToken }, future.value)).toBe(2);
+    expect(
+      await runReplay(
+        { app: appId, since: soon, status: 'all', url: stack.url, token: stack.adminToken },
+        future.value,
+      ),
+    ).toBe(2);
     expect(future.err.join('\n')).toMatch(/since: must not be in the future/);
 
     const unknown = io();
-    expect(await runReplay({ app: 'app_nope', since: '1h', status: 'all', url: stack.url, token: stack.adminToken }, unknown.value)).toBe(2);
+    expect(
+      await runReplay(
+        { app: 'app_nope', since: '1h', status: 'all', url: stack.url, token: stack.adminToken },
+        unknown.value,
+      ),
+    ).toBe(2);
     expect(unknown.err.join('\n')).toMatch(/404/);
 
     const noToken = io();
-    expect(await runReplay({ app: appId, since: '1h', status: 'all', url: stack.url }, noToken.value)).toBe(2);
+    expect(await runReplay({ app: appId, since: '1h', status: 'all', url: stack.url }, noToken.value)).toBe(
+      2,
+    );
     expect(noToken.err.join('\n')).toMatch(/token/);
 
     const badDate = io();
-    expect(await runReplay({ app: appId, since: 'last tuesday', status: 'all', url: stack.url, token: 't' }, badDate.value)).toBe(2);
+    expect(
+      await runReplay(
+        { app: appId, since: 'last tuesday', status: 'all', url: stack.url, token: 't' },
+        badDate.value,
+      ),
+    ).toBe(2);
     expect(badDate.err.join('\n')).toMatch(/not a date/);
   });
 
   it('parses its command line (repeatable filters, token from the environment)', async () => {
     const { appId } = await appWithMissing(3, '/cli-args');
     const writes: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => (writes.push(String(chunk)), true));
+    const spy = jest
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: any) => (writes.push(String(chunk)), true));
     const previous = process.env.HOOKFLOW_ADMIN_TOKEN;
     process.env.HOOKFLOW_ADMIN_TOKEN = stack.adminToken;
     let exitCode: number | null = null;
     try {
       await replayCommand((c) => void (exitCode = c)).parseAsync(
-        ['--app', appId, '--since', '10m', '--status', 'missing', '--event-type', 'cli.event,other.event', '--url', stack.url, '--json'],
+        [
+          '--app',
+          appId,
+          '--since',
+          '10m',
+          '--status',
+          'missing',
+          '--event-type',
+          'cli.event,other.event',
+          '--url',
+          stack.url,
+          '--json',
+        ],
         { from: 'user' },
       );
     } finally {

@@ -30,7 +30,10 @@ describe('recover and replay-missing', () => {
   });
 
   async function send(appId: string, eventType = 'user.created'): Promise<string> {
-    const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType, payload: { at: Date.now() } });
+    const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+      eventType,
+      payload: { at: Date.now() },
+    });
     expect(res.status).toBe(202);
     return res.body.id;
   }
@@ -54,27 +57,45 @@ describe('recover and replay-missing', () => {
     const failed: string[] = [];
     for (let i = 0; i < 5; i++) failed.push(await send(appId));
     await eventually(
-      async () => (await count(`select count(*) as n from deliveries where endpoint_id = ? and state = 'failed'`, [ep.id])) === 5,
+      async () =>
+        (await count(`select count(*) as n from deliveries where endpoint_id = ? and state = 'failed'`, [
+          ep.id,
+        ])) === 5,
       'the outage deliveries to fail',
     );
     down = false;
 
     const res = await stack.call('POST', `/api/v1/app/${appId}/endpoint/${ep.id}/recover`, { since });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ id: expect.stringMatching(/^qtask_/), status: 'running', task: 'endpoint.recover', updatedAt: expect.any(String) });
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^qtask_/),
+      status: 'running',
+      task: 'endpoint.recover',
+      updatedAt: expect.any(String),
+    });
     const task = await finished(res.body.id);
-    expect(task).toMatchObject({ status: 'finished', task: 'endpoint.recover', data: { total: 5, matched: 5, started: 5, skipped: 0 } });
+    expect(task).toMatchObject({
+      status: 'finished',
+      task: 'endpoint.recover',
+      data: { total: 5, matched: 5, started: 5, skipped: 0 },
+    });
 
     await eventually(() => failed.every((m) => okCount(m, '/recover') === 1), 'the recovered deliveries');
     await eventually(
-      async () => (await count(`select count(*) as n from deliveries where endpoint_id = ? and state = 'success'`, [ep.id])) === 7,
+      async () =>
+        (await count(`select count(*) as n from deliveries where endpoint_id = ? and state = 'success'`, [
+          ep.id,
+        ])) === 7,
       'every delivery to read success',
     );
     for (const m of [...before, ...failed]) expect(okCount(m, '/recover')).toBe(1);
 
     // Nothing is failed any more: a second recover matches nothing.
     const again = await stack.call('POST', `/api/v1/app/${appId}/endpoint/${ep.id}/recover`, { since });
-    expect(await finished(again.body.id)).toMatchObject({ status: 'finished', data: { total: 0, matched: 0, started: 0 } });
+    expect(await finished(again.body.id)).toMatchObject({
+      status: 'finished',
+      data: { total: 0, matched: 0, started: 0 },
+    });
     for (const m of failed) expect(okCount(m, '/recover')).toBe(1);
   });
 
@@ -87,18 +108,28 @@ describe('recover and replay-missing', () => {
     const b = await send(appId, 'b.happened');
     await eventually(() => [...a, b].every((m) => okCount(m, '/first') === 1), 'first endpoint deliveries');
 
-    const late = await seedEndpoint(stack.services, appId, { url: receiver.url('/late'), eventTypes: ['a.happened'] });
+    const late = await seedEndpoint(stack.services, appId, {
+      url: receiver.url('/late'),
+      eventTypes: ['a.happened'],
+    });
     receiver.secrets.push(late.secret);
-    const res = await stack.call('POST', `/api/v1/app/${appId}/endpoint/${late.id}/replay-missing`, { since });
+    const res = await stack.call('POST', `/api/v1/app/${appId}/endpoint/${late.id}/replay-missing`, {
+      since,
+    });
     expect(res.status).toBe(202);
     expect(res.body.task).toBe('endpoint.replay');
-    expect(await finished(res.body.id)).toMatchObject({ status: 'finished', data: { total: 2, matched: 2, started: 2, skipped: 0 } });
+    expect(await finished(res.body.id)).toMatchObject({
+      status: 'finished',
+      data: { total: 2, matched: 2, started: 2, skipped: 0 },
+    });
     await eventually(() => a.every((m) => okCount(m, '/late') === 1), 'the missed deliveries');
     expect(okCount(b, '/late')).toBe(0);
     for (const m of [...a, b]) expect(okCount(m, '/first')).toBe(1);
 
     // Its deliveries rows exist now: nothing is missing any more.
-    const again = await stack.call('POST', `/api/v1/app/${appId}/endpoint/${late.id}/replay-missing`, { since });
+    const again = await stack.call('POST', `/api/v1/app/${appId}/endpoint/${late.id}/replay-missing`, {
+      since,
+    });
     expect(await finished(again.body.id)).toMatchObject({ status: 'finished', data: { matched: 0 } });
   });
 
@@ -115,7 +146,10 @@ describe('recover and replay-missing', () => {
     await eventually(() => okCount(live, '/off') === 1, 'a delivery once switched on');
 
     const res = await stack.call('POST', `/api/v1/app/${appId}/endpoint/${ep.id}/replay-missing`, { since });
-    expect(await finished(res.body.id)).toMatchObject({ status: 'finished', data: { matched: 3, started: 3 } });
+    expect(await finished(res.body.id)).toMatchObject({
+      status: 'finished',
+      data: { matched: 3, started: 3 },
+    });
     await eventually(() => stored.every((m) => okCount(m, '/off') === 1), 'the stored messages');
     expect(okCount(live, '/off')).toBe(1);
   });
@@ -139,10 +173,16 @@ describe('recover and replay-missing', () => {
       expect(res.status).toBe(422);
       expect(res.body.detail[0].loc).toEqual(loc);
     }
-    const bulk = await stack.call('POST', `/api/v1/app/${appId}/replay`, { since: iso(now - 1000), status: 'sometimes' });
+    const bulk = await stack.call('POST', `/api/v1/app/${appId}/replay`, {
+      since: iso(now - 1000),
+      status: 'sometimes',
+    });
     expect(bulk.status).toBe(422);
     expect(bulk.body.detail[0].loc).toEqual(['body', 'status']);
-    const unknownEp = await stack.call('POST', `/api/v1/app/${appId}/replay`, { since: iso(now - 1000), endpoints: [ep.id, 'ep_nope'] });
+    const unknownEp = await stack.call('POST', `/api/v1/app/${appId}/replay`, {
+      since: iso(now - 1000),
+      endpoints: [ep.id, 'ep_nope'],
+    });
     expect(unknownEp.status).toBe(422);
     expect(unknownEp.body.detail[0].loc).toEqual(['body', 'endpoints', 1]);
     expect(await count('select count(*) as n from background_tasks where app_id = ?', [appId])).toBe(0);
@@ -156,7 +196,9 @@ describe('recover and replay-missing', () => {
     expect(res.status).toBe(409);
     expect(res.body.detail).toMatch(/disabled/);
     const other = await seedApp(stack.services);
-    expect((await stack.call('POST', `/api/v1/app/${other}/endpoint/${off.id}/replay-missing`, { since })).status).toBe(404);
+    expect(
+      (await stack.call('POST', `/api/v1/app/${other}/endpoint/${off.id}/replay-missing`, { since })).status,
+    ).toBe(404);
   });
 
   it('shows background tasks to their application only, and lists them with filters', async () => {
@@ -173,13 +215,22 @@ describe('recover and replay-missing', () => {
     const theirToken = await stack.services.tokens.issueAppToken(theirs);
     expect((await stack.call('GET', `/api/v1/background-task/${a}`, undefined, myToken)).status).toBe(200);
     expect((await stack.call('GET', `/api/v1/background-task/${a}`, undefined, theirToken)).status).toBe(404);
-    expect((await stack.call('POST', `/api/v1/background-task/${a}/cancel`, undefined, theirToken)).status).toBe(404);
+    expect(
+      (await stack.call('POST', `/api/v1/background-task/${a}/cancel`, undefined, theirToken)).status,
+    ).toBe(404);
     const listed = await stack.call('GET', '/api/v1/background-task', undefined, myToken);
     expect(listed.body.data.map((t: any) => t.id)).toEqual([b, a]);
     expect((await stack.call('GET', '/api/v1/background-task', undefined, theirToken)).body.data).toEqual([]);
-    const recovers = await stack.call('GET', '/api/v1/background-task?task=endpoint.recover', undefined, myToken);
+    const recovers = await stack.call(
+      'GET',
+      '/api/v1/background-task?task=endpoint.recover',
+      undefined,
+      myToken,
+    );
     expect(recovers.body.data.map((t: any) => t.id)).toEqual([a]);
-    expect((await stack.call('GET', '/api/v1/background-task?status=running', undefined, myToken)).body.data).toEqual([]);
+    expect(
+      (await stack.call('GET', '/api/v1/background-task?status=running', undefined, myToken)).body.data,
+    ).toEqual([]);
     // A finished task cannot be cancelled.
     expect((await stack.call('POST', `/api/v1/background-task/${a}/cancel`)).status).toBe(409);
   });

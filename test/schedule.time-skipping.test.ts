@@ -28,7 +28,9 @@ describe('retry schedule (time-skipping server)', () => {
 
   beforeAll(async () => {
     const binary = resolveBinary(TEMPORAL_TEST_SERVER, path.join(stateDir(), 'bin'));
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: binary } } });
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: binary } },
+    });
     // The test server knows no custom search attributes until they are registered, as on any cluster.
     await registerSearchAttributes(env.client, 'default');
     stack = await startStack({}, { worker: false });
@@ -56,10 +58,10 @@ describe('retry schedule (time-skipping server)', () => {
     const msgId = newId('msg');
     await stack.services.orm.em
       .getConnection()
-      .execute(`insert into messages (id, app_id, event_type, payload, expires_at) values (?, ?, 'a.b', '{}', now() + interval '1 day')`, [
-        msgId,
-        appId,
-      ]);
+      .execute(
+        `insert into messages (id, app_id, event_type, payload, expires_at) values (?, ?, 'a.b', '{}', now() + interval '1 day')`,
+        [msgId, appId],
+      );
     receiver.behaviour = () => ({ status, headers });
     const input: DeliverMessageInput = {
       appId,
@@ -69,7 +71,11 @@ describe('retry schedule (time-skipping server)', () => {
       trigger: 'scheduled',
       schedule: stack.config.HOOKFLOW_RETRY_SCHEDULE,
     };
-    const handle = await env.client.workflow.start('DeliverMessage', { taskQueue, workflowId: `ts-${msgId}`, args: [input] });
+    const handle = await env.client.workflow.start('DeliverMessage', {
+      taskQueue,
+      workflowId: `ts-${msgId}`,
+      args: [input],
+    });
     const result = await handle.result();
     const history = await handle.fetchHistory();
     const timers = (history.events ?? [])

@@ -31,7 +31,10 @@ describe('smoke', () => {
     const appId = await seedApp(stack.services);
     const ep = await seedEndpoint(stack.services, appId, { url: receiver.url() });
     receiver.secrets = [ep.secret];
-    const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'user.created', payload: { hello: 'world' } });
+    const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+      eventType: 'user.created',
+      payload: { hello: 'world' },
+    });
     expect(res.status).toBe(202);
     expect(res.body.id).toMatch(/^msg_/);
     const got = await eventually(() => receiver.received.find((r) => r.id === res.body.id), 'the delivery');

@@ -17,10 +17,25 @@ describe('SSRF guard', () => {
 
   it('classifies addresses', () => {
     const none = parseCidrs([]);
-    for (const blocked of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '::1', 'fe80::1', 'fc00::1', '::ffff:127.0.0.1', '255.255.255.255']) {
+    for (const blocked of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '224.0.0.1',
+      '::1',
+      'fe80::1',
+      'fc00::1',
+      '::ffff:127.0.0.1',
+      '255.255.255.255',
+    ]) {
       expect([blocked, isAllowedAddress(blocked, none)]).toEqual([blocked, false]);
     }
-    for (const open of ['93.184.216.34', '2606:4700:4700::1111', '8.8.8.8']) expect(isAllowedAddress(open, none)).toBe(true);
+    for (const open of ['93.184.216.34', '2606:4700:4700::1111', '8.8.8.8'])
+      expect(isAllowedAddress(open, none)).toBe(true);
     expect(isAllowedAddress('127.0.0.1', parseCidrs(['127.0.0.0/8']))).toBe(true);
     expect(isAllowedAddress('::1', parseCidrs(['127.0.0.0/8']))).toBe(false);
   });
@@ -42,7 +57,10 @@ describe('SSRF guard', () => {
       for (const url of targets) {
         const err = await client.send(url, { method: 'POST', headers: {}, body: '{}' }).catch((e) => e);
         const cause = err?.cause ?? err;
-        expect([url, cause instanceof BlockedAddressError || err instanceof BlockedAddressError]).toEqual([url, true]);
+        expect([url, cause instanceof BlockedAddressError || err instanceof BlockedAddressError]).toEqual([
+          url,
+          true,
+        ]);
       }
       expect(receiver.received).toHaveLength(0);
     } finally {
@@ -53,7 +71,11 @@ describe('SSRF guard', () => {
   it('connects to an allowed range through the checked address', async () => {
     const client = new SafeHttpClient({ timeoutMs: 2000, allowedCidrs: ['127.0.0.0/8'] });
     try {
-      const res = await client.send(`http://localhost:${receiver.port}/ok`, { method: 'POST', headers: {}, body: '{}' });
+      const res = await client.send(`http://localhost:${receiver.port}/ok`, {
+        method: 'POST',
+        headers: {},
+        body: '{}',
+      });
       expect(res.statusCode).toBe(200);
     } finally {
       await client.close();
@@ -65,7 +87,9 @@ describe('SSRF guard', () => {
     const stack = await startStack({ HOOKFLOW_ALLOWED_CIDRS: '', HOOKFLOW_RETRY_SCHEDULE: '1' });
     try {
       const appId = await seedApp(stack.services);
-      const ep = await seedEndpoint(stack.services, appId, { url: `http://localhost:${receiver.port}/private` });
+      const ep = await seedEndpoint(stack.services, appId, {
+        url: `http://localhost:${receiver.port}/private`,
+      });
       const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: {} });
       const handle = stack.services.temporal.workflow.getHandle(`deliver-${res.body.id}-${ep.id}`);
       const { eventually } = await import('./harness/wait');
@@ -73,7 +97,9 @@ describe('SSRF guard', () => {
       expect(await handle.result()).toEqual({ status: 'failed', attempts: 2 });
       const rows = await stack.services.orm.em
         .getConnection()
-        .execute('select error_kind, response, response_status_code from attempts where msg_id = ?', [res.body.id]);
+        .execute('select error_kind, response, response_status_code from attempts where msg_id = ?', [
+          res.body.id,
+        ]);
       expect(rows).toHaveLength(2);
       expect(rows[0].error_kind).toBe('blocked');
       expect(rows[0].response).toMatch(/127\.0\.0\.1|::1/);

@@ -32,7 +32,10 @@ describe('workflow replay', () => {
           receiver.received.length = 0;
           setup(receiver);
           const ep = await seedEndpoint(stack.services, appId, { url: receiver.url(`/${name}`) });
-          const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: { name } });
+          const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+            eventType: 'a.b',
+            payload: { name },
+          });
           const handle = stack.services.temporal.workflow.getHandle(`deliver-${res.body.id}-${ep.id}`);
           await eventually(() => handle.describe().then(() => true), 'start');
           await handle.result();
@@ -68,7 +71,10 @@ describe('workflow replay', () => {
       history: temporal.api.history.v1.History.decode(readFileSync(path.join(dir, f))),
     }));
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! } }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: process.env.HOOKFLOW_TEST_BUNDLE! } },
+      histories,
+    )) {
       if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
     }
     expect(failures).toEqual([]);
@@ -82,5 +88,7 @@ function encode(history: temporal.api.history.v1.IHistory): Buffer {
 
 async function seedEndpointDisable(stack: Awaited<ReturnType<typeof startStack>>, endpointId: string) {
   // Keep later scenarios' messages away from earlier endpoints.
-  await stack.services.orm.em.getConnection().execute('update endpoints set disabled = true where id = ?', [endpointId]);
+  await stack.services.orm.em
+    .getConnection()
+    .execute('update endpoints set disabled = true where id = ?', [endpointId]);
 }

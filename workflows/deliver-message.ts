@@ -59,7 +59,9 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
       { key: SA.nextAttemptAt, value: null },
     ] as never);
     if (status === 'cancelled') {
-      await CancellationScope.nonCancellable(() => settleDelivery({ msgId: input.msgId, endpointId: input.endpointId, status }));
+      await CancellationScope.nonCancellable(() =>
+        settleDelivery({ msgId: input.msgId, endpointId: input.endpointId, status }),
+      );
     }
     return { status, attempts: history.length };
   };
@@ -78,9 +80,13 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
         { key: SA.lastHttpStatus, value: result.summary.statusCode },
         {
           key: SA.status,
-          value: result.summary.outcome === 'success' ? 'success' : waitSeconds === null ? 'failed' : 'pending',
+          value:
+            result.summary.outcome === 'success' ? 'success' : waitSeconds === null ? 'failed' : 'pending',
         },
-        { key: SA.nextAttemptAt, value: waitSeconds === null ? null : new Date(Date.now() + waitSeconds * 1000) },
+        {
+          key: SA.nextAttemptAt,
+          value: waitSeconds === null ? null : new Date(Date.now() + waitSeconds * 1000),
+        },
       ] as never);
       switch (result.summary.outcome) {
         case 'success':

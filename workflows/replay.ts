@@ -10,10 +10,11 @@ import type { ReplayActivities } from '../activities/replay';
 import type { ReplayCursor, ReplayQuery } from '../src/domain/replay';
 import { cancelReplaySignal, progressQuery, type ReplayProgress } from './definitions';
 
-const { countReplay, replayPage, startReplayDeliveries, updateReplayTask } = proxyActivities<ReplayActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+const { countReplay, replayPage, startReplayDeliveries, updateReplayTask } =
+  proxyActivities<ReplayActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  });
 
 export interface ReplayCounts {
   total: number | null;
@@ -43,7 +44,9 @@ export interface ReplayDeliveriesInput {
  * after each chunk. Stops between chunks on the `cancelReplay` signal or a Temporal
  * cancellation, so every row it reports as matched was started or skipped.
  */
-export async function ReplayDeliveries(input: ReplayDeliveriesInput): Promise<ReplayCounts & { status: string }> {
+export async function ReplayDeliveries(
+  input: ReplayDeliveriesInput,
+): Promise<ReplayCounts & { status: string }> {
   const counts: ReplayCounts = input.counts ?? { total: null, matched: 0, started: 0, skipped: 0, pages: 0 };
   let cursor: ReplayCursor | null = input.cursor ?? null;
   let cancelRequested = false;
@@ -61,7 +64,9 @@ export async function ReplayDeliveries(input: ReplayDeliveriesInput): Promise<Re
   const progress = () => ({ ...counts, cursor });
   const finish = async (status: 'finished' | 'cancelled') => {
     done = true;
-    await CancellationScope.nonCancellable(() => updateReplayTask({ taskId: input.taskId, status, data: progress() }));
+    await CancellationScope.nonCancellable(() =>
+      updateReplayTask({ taskId: input.taskId, status, data: progress() }),
+    );
     return { ...counts, status };
   };
 
@@ -96,7 +101,11 @@ export async function ReplayDeliveries(input: ReplayDeliveriesInput): Promise<Re
       throw err;
     }
     await CancellationScope.nonCancellable(() =>
-      updateReplayTask({ taskId: input.taskId, status: 'failed', data: { ...progress(), error: String((err as Error).message ?? err) } }),
+      updateReplayTask({
+        taskId: input.taskId,
+        status: 'failed',
+        data: { ...progress(), error: String((err as Error).message ?? err) },
+      }),
     );
     throw err;
   }

@@ -28,7 +28,10 @@ export function errorHandler(log: Logger) {
       return;
     }
     if (isDatabaseDown(err)) {
-      res.status(503).set('retry-after', '5').json({ code: 'service_unavailable', detail: 'Database unavailable, try again' });
+      res
+        .status(503)
+        .set('retry-after', '5')
+        .json({ code: 'service_unavailable', detail: 'Database unavailable, try again' });
       return;
     }
     log.error({ err, method: req.method, path: req.path }, 'unhandled error');

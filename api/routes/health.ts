@@ -11,7 +11,11 @@ async function timed<T>(fn: () => Promise<T>, timeoutMs = 3000) {
     ]);
     return { ok: true as const, value, latencyMs: Math.round(performance.now() - start) };
   } catch (err) {
-    return { ok: false as const, error: (err as Error).message, latencyMs: Math.round(performance.now() - start) };
+    return {
+      ok: false as const,
+      error: (err as Error).message,
+      latencyMs: Math.round(performance.now() - start),
+    };
   }
 }
 

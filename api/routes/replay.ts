@@ -32,7 +32,12 @@ const bulkIn = windowIn
 
 const appParams = z.object({ app: z.string().min(1).max(256) });
 const endpointParams = appParams.extend({ endpoint: z.string().min(1).max(256) });
-const accepted = { 202: { description: 'Accepted: a background task runs the replay', schema: backgroundTaskOut.omit({ data: true }) } };
+const accepted = {
+  202: {
+    description: 'Accepted: a background task runs the replay',
+    schema: backgroundTaskOut.omit({ data: true }),
+  },
+};
 
 /** since/until as dates, `until` defaulting to now; a bad window is a 422 naming the field. */
 function window(body: { since: string; until?: string | null }): { since: string; until: string } {
@@ -56,20 +61,40 @@ async function enabledEndpoint(em: EntityManager, app: Application, idOrUid: str
 export function replayRouter({ orm, temporal, config }: ApiDeps): Router {
   const router = Router();
 
-  async function startReplay(em: EntityManager, task: string, query: ReplayQuery, ratePerSecond = DEFAULT_RATE) {
+  async function startReplay(
+    em: EntityManager,
+    task: string,
+    query: ReplayQuery,
+    ratePerSecond = DEFAULT_RATE,
+  ) {
     const id = newId('qtask');
     const workflowId = replayWorkflowId(id);
-    const data = { since: query.since, until: query.until, status: query.status, endpoints: query.endpointIds ?? null, eventTypes: query.eventTypes ?? null };
+    const data = {
+      since: query.since,
+      until: query.until,
+      status: query.status,
+      endpoints: query.endpointIds ?? null,
+      eventTypes: query.eventTypes ?? null,
+    };
     await em
       .getConnection()
-      .execute(`insert into background_tasks (id, app_id, task, status, data, workflow_id) values (?, ?, ?, 'running', ?::jsonb, ?)`, [
-        id,
-        query.appId,
-        task,
-        JSON.stringify({ ...data, total: null, matched: 0, started: 0, skipped: 0 }),
-        workflowId,
-      ]);
-    const input: ReplayDeliveriesInput = { taskId: id, query, pageSize: PAGE_SIZE, concurrency: CONCURRENCY, ratePerSecond };
+      .execute(
+        `insert into background_tasks (id, app_id, task, status, data, workflow_id) values (?, ?, ?, 'running', ?::jsonb, ?)`,
+        [
+          id,
+          query.appId,
+          task,
+          JSON.stringify({ ...data, total: null, matched: 0, started: 0, skipped: 0 }),
+          workflowId,
+        ],
+      );
+    const input: ReplayDeliveriesInput = {
+      taskId: id,
+      query,
+      pageSize: PAGE_SIZE,
+      concurrency: CONCURRENCY,
+      ratePerSecond,
+    };
     try {
       await temporal.workflow.start('ReplayDeliveries', {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -81,13 +106,19 @@ export function replayRouter({ orm, temporal, config }: ApiDeps): Router {
     } catch (err) {
       await em
         .getConnection()
-        .execute(`update background_tasks set status = 'failed', data = data || ?::jsonb, updated_at = now() where id = ?`, [
-          JSON.stringify({ error: 'could not start the replay workflow' }),
-          id,
-        ]);
-      throw new HttpError(503, 'temporal_unavailable', `Could not start the replay: ${(err as Error).message}`);
+        .execute(
+          `update background_tasks set status = 'failed', data = data || ?::jsonb, updated_at = now() where id = ?`,
+          [JSON.stringify({ error: 'could not start the replay workflow' }), id],
+        );
+      throw new HttpError(
+        503,
+        'temporal_unavailable',
+        `Could not start the replay: ${(err as Error).message}`,
+      );
     }
-    const rows: Parameters<typeof taskOut>[0][] = await em.getConnection().execute('select * from background_tasks where id = ?', [id]);
+    const rows: Parameters<typeof taskOut>[0][] = await em
+      .getConnection()
+      .execute('select * from background_tasks where id = ?', [id]);
     const { data: _data, ...out } = taskOut(rows[0]);
     return { status: 202, body: out };
   }
@@ -98,7 +129,8 @@ export function replayRouter({ orm, temporal, config }: ApiDeps): Router {
       method: 'post',
       path: '/app/:app/endpoint/:endpoint/recover',
       operationId: 'v1.endpoint.recover',
-      summary: 'Resend every message whose delivery to this endpoint failed in the window and has not succeeded since',
+      summary:
+        'Resend every message whose delivery to this endpoint failed in the window and has not succeeded since',
       tag: 'Endpoint',
       params: endpointParams,
       body: windowIn,
@@ -109,7 +141,12 @@ export function replayRouter({ orm, temporal, config }: ApiDeps): Router {
       const em = orm.em.fork();
       const app = await findApp(em, req, params.app);
       const ep = await enabledEndpoint(em, app, params.endpoint);
-      return startReplay(em, 'endpoint.recover', { appId: app.id, ...window(body), status: 'failed', endpointIds: [ep.id] });
+      return startReplay(em, 'endpoint.recover', {
+        appId: app.id,
+        ...window(body),
+        status: 'failed',
+        endpointIds: [ep.id],
+      });
     },
   );
 
@@ -119,7 +156,8 @@ export function replayRouter({ orm, temporal, config }: ApiDeps): Router {
       method: 'post',
       path: '/app/:app/endpoint/:endpoint/replay-missing',
       operationId: 'v1.endpoint.replay-missing',
-      summary: "Send every message in the window that the endpoint's current filters match but that was never sent to it",
+      summary:
+        "Send every message in the window that the endpoint's current filters match but that was never sent to it",
       tag: 'Endpoint',
       params: endpointParams,
       body: windowIn,
@@ -130,7 +168,12 @@ export function replayRouter({ orm, temporal, config }: ApiDeps): Router {
       const em = orm.em.fork();
       const app = await findApp(em, req, params.app);
       const ep = await enabledEndpoint(em, app, params.endpoint);
-      return startReplay(em, 'endpoint.replay', { appId: app.id, ...window(body), status: 'missing', endpointIds: [ep.id] });
+      return startReplay(em, 'endpoint.replay', {
+        appId: app.id,
+        ...window(body),
+        status: 'missing',
+        endpointIds: [ep.id],
+      });
     },
   );
 

@@ -143,7 +143,12 @@ export interface BackgroundTask {
 
 const timestamps = {
   createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
-  updatedAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date(), onUpdate: () => new Date() },
+  updatedAt: {
+    type: 'Date',
+    columnType: 'timestamptz',
+    onCreate: () => new Date(),
+    onUpdate: () => new Date(),
+  },
 } as const;
 
 export const ApplicationSchema = new EntitySchema<Application>({

@@ -71,7 +71,12 @@ export class Dispatcher {
       const ref = this.queue.shift()!;
       this.inFlight++;
       this.startFirstDelivery(ref)
-        .catch((err) => this.opts.log.warn({ err: String(err), msgId: ref.msgId, endpointId: ref.endpointId }, 'dispatch deferred to reconciler'))
+        .catch((err) =>
+          this.opts.log.warn(
+            { err: String(err), msgId: ref.msgId, endpointId: ref.endpointId },
+            'dispatch deferred to reconciler',
+          ),
+        )
         .finally(() => {
           this.inFlight--;
           this.pump();
@@ -112,7 +117,11 @@ export class Dispatcher {
         `update deliveries d set dispatched_at = now(), workflow_id = v.wf
            from (select unnest(?::text[]) as msg, unnest(?::text[]) as ep, unnest(?::text[]) as wf) v
           where d.msg_id = v.msg and d.endpoint_id = v.ep and d.dispatched_at is null`,
-        [textArray(batch.map((b) => b.ref.msgId)), textArray(batch.map((b) => b.ref.endpointId)), textArray(batch.map((b) => b.workflowId))],
+        [
+          textArray(batch.map((b) => b.ref.msgId)),
+          textArray(batch.map((b) => b.ref.endpointId)),
+          textArray(batch.map((b) => b.workflowId)),
+        ],
       );
       batch.forEach((b) => b.done());
     } catch (err) {
@@ -121,7 +130,12 @@ export class Dispatcher {
   }
 
   /** Starts one DeliverMessage workflow; an id already used is treated as started. */
-  async startDelivery(ref: DeliveryRef, workflowId: string, trigger: Trigger, replayTaskId?: string): Promise<boolean> {
+  async startDelivery(
+    ref: DeliveryRef,
+    workflowId: string,
+    trigger: Trigger,
+    replayTaskId?: string,
+  ): Promise<boolean> {
     const input: DeliverMessageInput = {
       ...ref,
       trigger,
@@ -161,16 +175,20 @@ export class Dispatcher {
   async reconcile(graceSeconds = 10, batch = 500): Promise<number> {
     let total = 0;
     for (;;) {
-      const rows: Array<{ msg_id: string; endpoint_id: string; app_id: string; event_type: string }> = await this.opts.orm.em
-        .getConnection()
-        .execute(
+      const rows: Array<{ msg_id: string; endpoint_id: string; app_id: string; event_type: string }> =
+        await this.opts.orm.em.getConnection().execute(
           `select msg_id, endpoint_id, app_id, event_type from deliveries
             where dispatched_at is null and created_at < now() - (? * interval '1 second')
             order by created_at limit ?`,
           [graceSeconds, batch],
         );
       if (rows.length === 0) return total;
-      const refs = rows.map((r) => ({ msgId: r.msg_id, endpointId: r.endpoint_id, appId: r.app_id, eventType: r.event_type }));
+      const refs = rows.map((r) => ({
+        msgId: r.msg_id,
+        endpointId: r.endpoint_id,
+        appId: r.app_id,
+        eventType: r.event_type,
+      }));
       // Bounded parallelism within a batch; errors propagate so the activity retries.
       for (let i = 0; i < refs.length; i += 16) {
         await Promise.all(refs.slice(i, i + 16).map((ref) => this.startFirstDelivery(ref)));
@@ -192,13 +210,11 @@ export class Dispatcher {
       `AND HookflowStatus = 'pending' AND CloseTime > '${since}'`;
     let count = 0;
     for await (const wf of this.opts.temporal.workflow.list({ query })) {
-      const rows: unknown[] = await this.opts.orm.em
-        .getConnection()
-        .execute(
-          `update deliveries set state = 'cancelled', next_attempt_at = null, updated_at = now()
+      const rows: unknown[] = await this.opts.orm.em.getConnection().execute(
+        `update deliveries set state = 'cancelled', next_attempt_at = null, updated_at = now()
             where workflow_id = ? and state in ('pending', 'sending') returning msg_id`,
-          [wf.workflowId],
-        );
+        [wf.workflowId],
+      );
       count += rows.length;
     }
     return count;

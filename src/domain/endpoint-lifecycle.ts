@@ -57,7 +57,12 @@ export class EndpointLifecycle {
     if (rows.length === 0) return;
     this.deps.log.warn({ appId, endpointId, reason }, 'endpoint disabled');
     await this.signalDisabled(endpointId, reason);
-    await this.deps.operational.emit('endpoint.disabled', { appId, endpointId, failSince: new Date().toISOString(), trigger: 'automatic' });
+    await this.deps.operational.emit('endpoint.disabled', {
+      appId,
+      endpointId,
+      failSince: new Date().toISOString(),
+      trigger: 'automatic',
+    });
   }
 
   /** A success after the endpoint's failing streak (the attempt's own write ended the streak). */
@@ -77,7 +82,11 @@ export class EndpointLifecycle {
       [input.endpointId],
     );
     if (rows[0] && Number(rows[0].failing_days) >= this.deps.disableAfterDays) {
-      await this.disableEndpoint(input.appId, input.endpointId, `Deliveries exhausted their retries for ${this.deps.disableAfterDays} days`);
+      await this.disableEndpoint(
+        input.appId,
+        input.endpointId,
+        `Deliveries exhausted their retries for ${this.deps.disableAfterDays} days`,
+      );
     }
   }
 

@@ -22,7 +22,12 @@ export function signature(secret: string, msgId: string, timestamp: number, body
 }
 
 /** Headers under both the Standard Webhooks and the Svix names, so either library verifies. */
-export function signedHeaders(secrets: string[], msgId: string, timestamp: number, body: string): Record<string, string> {
+export function signedHeaders(
+  secrets: string[],
+  msgId: string,
+  timestamp: number,
+  body: string,
+): Record<string, string> {
   const sig = secrets.map((s) => signature(s, msgId, timestamp, body)).join(' ');
   const ts = String(timestamp);
   return {

@@ -14,7 +14,14 @@ export interface TemplateVars {
   payload: Record<string, unknown>;
 }
 
-export const TEMPLATE_VARIABLES = ['event', 'timestamp', 'msgId', 'eventId', 'endpointId', 'payload'] as const;
+export const TEMPLATE_VARIABLES = [
+  'event',
+  'timestamp',
+  'msgId',
+  'eventId',
+  'endpointId',
+  'payload',
+] as const;
 
 export class TemplateError extends Error {}
 
@@ -42,7 +49,8 @@ export function checkTemplate(template: string, example: TemplateVars): void {
   }
   const walk = (list: unknown[]): void => {
     for (const t of list as Array<[string, string, number, number, unknown[]?]>) {
-      if (t[0] === '&' || t[0] === '{') throw new TemplateError(`Unescaped variable {{{${t[1]}}}} at character ${t[2]}: use {{${t[1]}}}`);
+      if (t[0] === '&' || t[0] === '{')
+        throw new TemplateError(`Unescaped variable {{{${t[1]}}}} at character ${t[2]}: use {{${t[1]}}}`);
       if (t[0] === '>') throw new TemplateError(`Partials are not supported (character ${t[2]})`);
       if (Array.isArray(t[4])) walk(t[4]);
     }
@@ -52,6 +60,8 @@ export function checkTemplate(template: string, example: TemplateVars): void {
   try {
     JSON.parse(rendered);
   } catch (err) {
-    throw new TemplateError(`Template does not render to valid JSON for the event's example: ${(err as Error).message}`);
+    throw new TemplateError(
+      `Template does not render to valid JSON for the event's example: ${(err as Error).message}`,
+    );
   }
 }

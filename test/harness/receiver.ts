@@ -14,7 +14,17 @@ export interface Received {
   answered?: number;
 }
 
-export type Behaviour = (req: Received, n: number) => { status?: number; headers?: Record<string, string>; body?: string; hang?: boolean; destroy?: boolean; delayMs?: number };
+export type Behaviour = (
+  req: Received,
+  n: number,
+) => {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  hang?: boolean;
+  destroy?: boolean;
+  delayMs?: number;
+};
 
 /**
  * A loopback HTTP receiver that verifies every request with the `standardwebhooks`

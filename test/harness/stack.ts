@@ -13,7 +13,13 @@ export interface Stack {
   url: string;
   adminToken: string;
   /** Calls the API with the admin token (or the given one) and returns status and JSON body. */
-  call(method: string, path: string, body?: unknown, token?: string | null, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string | null,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   restartWorker(): Promise<void>;
   close(): Promise<void>;
 }
@@ -23,7 +29,10 @@ export interface Stack {
  * PostgreSQL and Temporal server. Each stack has its own task queue, so tests do not
  * deliver each other's messages.
  */
-export async function startStack(env: Record<string, string> = {}, opts: { worker?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  opts: { worker?: boolean } = {},
+): Promise<Stack> {
   const adminToken = `test_admin_${randomBytes(12).toString('hex')}`;
   const config = requireReady(
     loadConfig({
