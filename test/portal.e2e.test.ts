@@ -47,6 +47,9 @@ describe('portal (browser)', () => {
     stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '1' });
     receiver = await new Receiver().listen();
 
+    // The event catalog is organisation-wide: start this browser run from a catalog of its
+    // own, so names other test files created (e.g. `x.contact.created`) cannot match its searches.
+    await stack.services.orm.em.getConnection().execute('delete from event_types');
     const app = await stack.call('POST', '/api/v1/app', { name: 'Acme CRM' });
     expect(app.status).toBe(201);
     appId = app.body.id;
