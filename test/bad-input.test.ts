@@ -28,13 +28,18 @@ const deep = (levels: number, leaf: unknown = 1): unknown => {
 };
 const deepArrayJson = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
 
-/** Path ids that try to escape their segment, overflow a column or break an encoder. */
+/**
+ * Path ids that try to escape their segment, overflow a column or break an encoder. A bare
+ * `.` or `..` segment is resolved by the HTTP client before sending (WHATWG URL rules),
+ * so it would test another route than the one named: those are left out.
+ */
+const dotSegment = (s: string) => /^(\.|%2e){1,2}$/i.test(s);
 const junkId = fc.oneof(
   fc.constantFrom(
     '..%2F..',
     '..%2F..%2F..%2Fetc%2Fpasswd',
     '%2e%2e%2f%2e%2e',
-    '..',
+    '...',
     '%00',
     'app_%00',
     'a%00b',
@@ -51,10 +56,14 @@ const junkId = fc.oneof(
     '__proto__',
     'constructor',
   ),
-  fc.string({ minLength: 1, maxLength: 60 }).map(encodeURIComponent),
+  fc
+    .string({ minLength: 1, maxLength: 60 })
+    .map(encodeURIComponent)
+    .filter((s) => !dotSegment(s)),
   fc
     .string({ unit: 'binary', minLength: 1, maxLength: 30 })
-    .map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, 'x'))),
+    .map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, 'x')))
+    .filter((s) => !dotSegment(s)),
 );
 
 /** Query values for limit/iterator abuse and friends. Each is a list: more than one is an array. */
