@@ -85,6 +85,9 @@ export const configSchema = z.object({
   HOOKFLOW_RETENTION_SCHEDULE_SECONDS: z.coerce.number().int().min(1).default(3600),
   HOOKFLOW_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HOOKFLOW_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** OpenTelemetry: traces go to this OTLP/HTTP collector (e.g. http://localhost:4318) when set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http', 'https']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('hookflow'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -8,6 +8,9 @@ import { Dispatcher } from './domain/dispatcher';
 import { EndpointLifecycle } from './domain/endpoint-lifecycle';
 import { OperationalWebhooks } from './domain/operational-webhooks';
 import { lazyClient } from './temporal/connection';
+import { setupTracing, type Tracing } from './tracing';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 
 /** The shared parts of the API and the worker, built once per process from the configuration. */
 export interface Services {
@@ -20,15 +23,18 @@ export interface Services {
   dispatcher: Dispatcher;
   lifecycle: EndpointLifecycle;
   operational: OperationalWebhooks;
+  tracing: Tracing | null;
   close(): Promise<void>;
 }
 
 export async function buildServices(
   config: ReadyConfig,
   log: Logger = createLogger(config.LOG_LEVEL),
+  opts: { spanProcessor?: SpanProcessor } = {},
 ): Promise<Services> {
   const orm = await openOrm(config.DATABASE_URL, config.DATABASE_POOL_MAX);
-  const temporal = lazyClient(config);
+  const tracing = setupTracing(config, opts.spanProcessor);
+  const temporal = lazyClient(config, tracing ? [new OpenTelemetryWorkflowClientInterceptor()] : []);
   const operational = new OperationalWebhooks(
     temporal,
     config.HOOKFLOW_OPERATIONAL_WEBHOOK_URL,
@@ -61,10 +67,12 @@ export async function buildServices(
     dispatcher,
     lifecycle,
     operational,
+    tracing,
     async close() {
       await dispatcher.idle();
       await temporal.connection.close().catch(() => undefined);
       await orm.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -8,7 +8,12 @@ import {
   bundleWorkflowCode,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  makeWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { createActivities } from '../activities';
+import { workflowInterceptorModule } from './tracing';
 import { SafeHttpClient } from '../activities/http-client';
 import type { Services } from './services';
 import { connectWorker } from './temporal/connection';
@@ -21,9 +26,12 @@ export function workflowsPath(): string {
 }
 
 /** Bundled once per process (or once per test run, and handed in). */
-export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+export async function bundleWorkflows(
+  opts: { tracing?: boolean } = {},
+): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: workflowsPath(),
+    workflowInterceptorModules: opts.tracing ? [workflowInterceptorModule()] : [],
     logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never,
   });
 }
@@ -117,11 +125,22 @@ export async function startWorker(
     allowedCidrs: config.HOOKFLOW_ALLOWED_CIDRS,
   });
   const activities = createActivities({ ...services, http });
+  const { tracing } = services;
   const worker = await Worker.create({
+    // Tracing: workflow spans leave through a sink, activity spans through the global provider.
+    ...(tracing
+      ? {
+          sinks: { exporter: makeWorkflowExporter(tracing.processor, tracing.resource) },
+          interceptors: {
+            activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) })],
+          },
+        }
+      : {}),
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
-    workflowBundle: opts.bundle ?? (await bundleWorkflows()),
+    // A bundle handed in must have been built with the same tracing setting.
+    workflowBundle: opts.bundle ?? (await bundleWorkflows({ tracing: !!tracing })),
     activities,
     maxConcurrentActivityTaskExecutions: config.HOOKFLOW_WORKER_CONCURRENCY,
     maxConcurrentWorkflowTaskExecutions: 40,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
 
@@ -27,9 +27,13 @@ export async function connectClient(config: Config): Promise<Client> {
 }
 
 /** A client whose connection is made lazily: the API starts and accepts messages while Temporal is down. */
-export function lazyClient(config: Config): Client {
+export function lazyClient(config: Config, workflowInterceptors: WorkflowClientInterceptor[] = []): Client {
   const connection = Connection.lazy({ ...connectionOptions(config) });
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    interceptors: { workflow: workflowInterceptors },
+  });
 }
 
 export async function connectWorker(config: Config): Promise<NativeConnection> {

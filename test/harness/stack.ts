@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { loadConfig, requireReady, type ReadyConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { buildServices, type Services } from '../../src/services';
@@ -31,7 +33,11 @@ export interface Stack {
  */
 export async function startStack(
   env: Record<string, string> = {},
-  opts: { worker?: boolean } = {},
+  opts: {
+    worker?: boolean;
+    spanProcessor?: SpanProcessor;
+    bundle?: WorkflowBundleWithSourceMap | { codePath: string };
+  } = {},
 ): Promise<Stack> {
   const adminToken = `test_admin_${randomBytes(12).toString('hex')}`;
   const config = requireReady(
@@ -48,8 +54,10 @@ export async function startStack(
     }),
     ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'HOOKFLOW_ADMIN_TOKEN', 'HOOKFLOW_SECRET_KEY'],
   );
-  const services = await buildServices(config, createLogger(config.LOG_LEVEL));
-  const bundle = { codePath: process.env.HOOKFLOW_TEST_BUNDLE! };
+  const services = await buildServices(config, createLogger(config.LOG_LEVEL), {
+    spanProcessor: opts.spanProcessor,
+  });
+  const bundle = opts.bundle ?? { codePath: process.env.HOOKFLOW_TEST_BUNDLE! };
   let worker = opts.worker === false ? null : await startWorker(services, { bundle });
   const api = await startApi(services);
   const stack: Stack = {
