@@ -1,3 +1,4 @@
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -24,8 +25,12 @@ export function setupTracing(config: Config, processor?: SpanProcessor): Tracing
       new OTLPTraceExporter({ url: `${config.OTEL_EXPORTER_OTLP_ENDPOINT!.replace(/\/$/, '')}/v1/traces` }),
     );
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
-  // The W3C propagator carries the trace through workflow and activity headers.
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  // The W3C propagator carries the trace through workflow and activity headers; the context
+  // manager keeps the active span across awaits, so a start is injected with its own span.
+  provider.register({
+    propagator: new W3CTraceContextPropagator(),
+    contextManager: new AsyncLocalStorageContextManager(),
+  });
   return { resource, processor: spanProcessor, shutdown: () => provider.shutdown() };
 }
 
