@@ -1,0 +1,39 @@
+import { startStack } from './harness/stack';
+import { Receiver } from './harness/receiver';
+import { seedApp, seedEndpoint } from './harness/seed';
+import { auditDelivered } from './harness/audit';
+
+/**
+ * throttleRate is enforced, not only stored: send slots are reserved in PostgreSQL, so
+ * across all workers an endpoint gets at most that many requests in any one second. A slow
+ * machine only spreads the requests further apart; it cannot make this fail.
+ */
+describe('throttleRate', () => {
+  it('sends at most throttleRate requests per second to the endpoint', async () => {
+    const stack = await startStack({ HOOKFLOW_WORKER_CONCURRENCY: '50' });
+    const receiver = await new Receiver().listen();
+    try {
+      const appId = await seedApp(stack.services);
+      await seedEndpoint(stack.services, appId, { url: receiver.url('/slow-lane'), throttleRate: 3 });
+      const ids: string[] = [];
+      await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
+            eventType: 'a.b',
+            payload: { i },
+          });
+          ids.push(res.body.id);
+        }),
+      );
+      const { duplicates } = await auditDelivered(receiver, ids, ['/slow-lane']);
+      expect(duplicates).toBe(0);
+      const times = receiver.received.map((r) => r.at).sort((a, b) => a - b);
+      const busiest = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
+      // One more than the rate: a request arriving late can meet the next slot's on-time one.
+      expect(busiest).toBeLessThanOrEqual(3 + 1);
+    } finally {
+      await stack.close();
+      await receiver.close();
+    }
+  });
+});
