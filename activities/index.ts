@@ -1,15 +1,7 @@
-import type { Client } from '@temporalio/client';
 import type { QueryResult } from '@mikro-orm/core';
-import type { Config } from '../src/config';
-import type { Orm } from '../src/db/orm';
-import type { Logger } from '../src/logger';
-import type { SecretBox } from '../src/domain/crypto';
-import type { Dispatcher } from '../src/domain/dispatcher';
-import type { EndpointLifecycle } from '../src/domain/endpoint-lifecycle';
 import type { DeliveryStatus } from '../workflows/definitions';
 import { makeAttempt } from './attempt';
 import type { ActivityDeps } from './deps';
-import type { SafeHttpClient } from './http-client';
 import { makeOperationalSender } from './operational';
 import { createReplayActivities } from './replay';
 import { createRetentionActivities } from './retention';
@@ -18,16 +10,7 @@ import { metrics } from '../src/metrics';
 export type { AttemptInput, AttemptResult } from './attempt';
 
 /** The worker's activities, built from their dependencies (the Temporal samples' factory pattern). */
-export function createActivities(deps: {
-  orm: Orm;
-  http: SafeHttpClient;
-  config: Config;
-  box: SecretBox;
-  temporal: Client;
-  dispatcher: Dispatcher;
-  lifecycle: EndpointLifecycle;
-  log: Logger;
-}) {
+export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
   async function settle(msgId: string, endpointId: string, status: DeliveryStatus): Promise<void> {
     const result = await deps.orm.em.getConnection().execute<QueryResult>(
       `update deliveries set state = ?, next_attempt_at = null, updated_at = now()
