@@ -39,18 +39,7 @@ export const appIn = z
 export type AppIn = z.infer<typeof appIn>;
 
 /** Svix's ApplicationPatch: only the given fields change; `null` clears a nullable one. */
-export const appPatch = z
-  .object({
-    name: z.string().min(1).max(256).optional(),
-    uid: uid.nullish(),
-    rateLimit: rate.nullish(),
-    throttleRate: rate.nullish(),
-    metadata: metadata.optional(),
-    webhooksEnabled: z.boolean().optional(),
-    retentionDays: z.number().int().min(1).max(3650).nullish(),
-  })
-  .strict()
-  .meta({ id: 'ApplicationPatch' });
+export const appPatch = appIn.partial().meta({ id: 'ApplicationPatch' });
 export type AppPatch = z.infer<typeof appPatch>;
 
 export const appOutSchema = z
