@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     activities: createBaselineActivities(agent),
     maxConcurrentActivityTaskExecutions: Number(process.env.HOOKFLOW_WORKER_CONCURRENCY ?? 100),
     maxConcurrentWorkflowTaskExecutions: 40,
-    maxCachedWorkflows: 2000,
+    maxCachedWorkflows: Number(process.env.HOOKFLOW_WORKER_CACHE ?? 250),
   });
   const stop = () => worker.shutdown();
   process.once('SIGTERM', stop);

@@ -24,6 +24,8 @@ export interface Results {
     concurrency: number;
     ingestSeconds: number;
     temporalDb: string;
+    /** `server` (one process) or `split` (API and worker); absent in runs before it existed: split. */
+    processes?: string;
     setupVia: string;
     env: Record<string, string>;
   };
@@ -190,7 +192,10 @@ export function markdown(r: Results): string {
     r.rssMb.apiPlusWorker,
     r.rssMb.baselineWorker,
     null,
-    `API ${num(r.rssMb.api)}, worker ${num(r.rssMb.worker)}; baseline column: the bare-Temporal worker`,
+    (r.settings.processes === 'server'
+      ? 'one process, `hookflow server`'
+      : `API ${num(r.rssMb.api)}, worker ${num(r.rssMb.worker)}`) +
+      '; baseline column: the bare-Temporal worker',
   ]);
 
   const lines = [
@@ -212,7 +217,7 @@ export function markdown(r: Results): string {
     `- command: \`${r.command}\``,
     `- commit: ${r.commit}`,
     `- machine: ${r.machine.cores} cores (nproc), ${r.machine.memoryGb} GB, ${r.machine.cpu}; Node ${r.machine.node}; ${r.machine.platform}`,
-    `- settings: concurrency ${r.settings.concurrency}, ${r.settings.messages} messages, ingest ${r.settings.ingestSeconds}s, Temporal dev server with a ${r.settings.temporalDb} SQLite database, apps and endpoints created via ${r.settings.setupVia}` +
+    `- settings: concurrency ${r.settings.concurrency}, ${r.settings.messages} messages, ingest ${r.settings.ingestSeconds}s, Hookflow as ${r.settings.processes === 'server' ? 'one process (`hookflow server`)' : 'two processes (`hookflow api`, `hookflow worker`)'}, Temporal dev server with a ${r.settings.temporalDb} SQLite database, apps and endpoints created via ${r.settings.setupVia}` +
       (Object.keys(r.settings.env).length
         ? `, env ${Object.entries(r.settings.env)
             .map(([k, v]) => `${k}=${v}`)

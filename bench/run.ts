@@ -34,6 +34,14 @@ const program = new Command('npm run bench --')
     `comma-separated subset of ${SCENARIOS.join(',')}, or the extra ${EXTRA.join(',')}`,
   )
   .addOption(
+    new Option(
+      '--processes <mode>',
+      'server: `hookflow server`, API and worker in one process; split: `hookflow api` and `hookflow worker`',
+    )
+      .choices(['server', 'split'])
+      .default('server'),
+  )
+  .addOption(
     new Option('--temporal-db <kind>', 'the dev server database').choices(['file', 'memory']).default('file'),
   )
   .option('--env <KEY=VALUE...>', 'extra environment for the API and worker (e.g. DATABASE_POOL_MAX=20)', [])
@@ -51,6 +59,7 @@ interface Opts {
   fanoutMessages: number;
   only?: string;
   temporalDb: 'file' | 'memory';
+  processes: 'server' | 'split';
   env: string[];
   append: boolean;
   profile?: string;
@@ -86,6 +95,7 @@ async function main(): Promise<number> {
       concurrency: opts.concurrency,
       ingestSeconds,
       temporalDb: opts.temporalDb,
+      processes: opts.processes,
       setupVia: 'api',
       env,
     },
@@ -114,10 +124,15 @@ async function main(): Promise<number> {
   /** Reads peak memory, stops everything, writes what was measured (also after Ctrl-C). */
   const finish = () =>
     (finishing ??= (async () => {
+      const split = stack?.processes === 'split';
       results.rssMb = {
-        api: stack?.api.peakRssMb() ?? null,
-        worker: stack?.worker.peakRssMb() ?? null,
-        apiPlusWorker: stack ? (stack.api.peakRssMb() ?? 0) + (stack.worker.peakRssMb() ?? 0) : null,
+        api: split ? (stack?.api.peakRssMb() ?? null) : null,
+        worker: split ? (stack?.worker.peakRssMb() ?? null) : null,
+        apiPlusWorker: !stack
+          ? null
+          : split
+            ? (stack.api.peakRssMb() ?? 0) + (stack.worker.peakRssMb() ?? 0)
+            : stack.api.peakRssMb(),
         baselineWorker: baselineWorker?.peakRssMb() ?? null,
       };
       await cleanup();
@@ -157,6 +172,7 @@ async function main(): Promise<number> {
   try {
     const receiverUrl = await receiver.listen();
     stack = await startStack({
+      processes: opts.processes,
       temporalDb: opts.temporalDb,
       hookflowEnv: env,
       nodeArgs: opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`] : [],

@@ -79,7 +79,11 @@ export interface Stack {
   apiUrl: string;
   adminToken: string;
   secretKey: string;
+  /** How Hookflow runs: `server` (API and worker in one process) or `split` (two). */
+  processes: Processes;
+  /** The process that serves the API (in `server` mode, also the worker). */
   api: Child;
+  /** The worker process; the same as `api` in `server` mode. */
   worker: Child;
   /** Env for a production process (API, worker, baseline worker). */
   env(extra?: Record<string, string>): NodeJS.ProcessEnv;
@@ -87,7 +91,10 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+export type Processes = 'server' | 'split';
+
 export interface StackOptions {
+  processes: Processes;
   /** `file` (a temp SQLite file in WAL mode, like `npm start`) or `memory`. */
   temporalDb: 'file' | 'memory';
   /** Extra environment for the API and worker (e.g. DATABASE_POOL_MAX). */
@@ -114,7 +121,7 @@ async function waitForHealth(url: string, child: Child, timeoutMs: number): Prom
 
 /**
  * The stack as production runs it: embedded PostgreSQL, a Temporal dev server, migrations,
- * then `hookflow api` and `hookflow worker` as separate processes. Every piece started is
+ * then `hookflow server` (API and worker in one process) or `hookflow api` and `hookflow worker`. Every piece started is
  * registered for `stop()` as soon as it exists, so a failure half way still cleans up.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -143,6 +150,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       port: await freePort(),
       uiPort: null,
       dbFile: opts.temporalDb === 'file' ? path.join(tmp, 'temporal.db') : undefined,
+      extraArgs: (process.env.BENCH_TEMPORAL_ARGS ?? '').split(' ').filter(Boolean),
     });
     stops.push(() => server.stop());
     const orm = await openOrm(pg.url);
@@ -172,10 +180,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     };
     const port = await freePort();
     const cli = path.join(REPO, 'dist', 'src', 'cli.js');
-    opts.log('starting `hookflow api` and `hookflow worker`');
     const nodeArgs = opts.nodeArgs ?? [];
-    const api = spawnChild('api', [...nodeArgs, cli, 'api'], { PORT: String(port) });
-    const worker = spawnChild('worker', [...nodeArgs, cli, 'worker']);
+    let api: Child;
+    let worker: Child;
+    if (opts.processes === 'server') {
+      opts.log('starting `hookflow server` (API and worker in one process)');
+      api = worker = spawnChild('server', [...nodeArgs, cli, 'server'], { PORT: String(port) });
+    } else {
+      opts.log('starting `hookflow api` and `hookflow worker`');
+      api = spawnChild('api', [...nodeArgs, cli, 'api'], { PORT: String(port) });
+      worker = spawnChild('worker', [...nodeArgs, cli, 'worker']);
+    }
     const apiUrl = `http://127.0.0.1:${port}`;
     await waitForHealth(apiUrl, api, 60_000);
     return {
@@ -186,6 +201,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       apiUrl,
       adminToken,
       secretKey,
+      processes: opts.processes,
       api,
       worker,
       env,

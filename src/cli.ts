@@ -71,53 +71,73 @@ program
     }
   });
 
+/**
+ * The production processes: `api`, `worker`, or both in one (`server`). A worker's client
+ * shares its connection, so the deliveries it starts (replays, the reconciler's, and in
+ * `server` every message's) start eagerly on it. An API alone connects lazily instead and
+ * accepts messages while Temporal is down.
+ */
+async function runProduction(parts: { api: boolean; worker: boolean }): Promise<void> {
+  const config = requireReady(loadConfig(), [...production]);
+  const { buildServices } = await import('./services');
+  const { createLogger } = await import('./logger');
+  const log = createLogger(config.LOG_LEVEL);
+  let workerConnection: import('@temporalio/worker').NativeConnection | undefined;
+  if (parts.worker) {
+    const { connectWorkerConnection } = await import('./worker');
+    workerConnection = await connectWorkerConnection(config);
+  }
+  const services = await buildServices(config, log, { workerConnection });
+  const stops: Array<() => Promise<void>> = [() => services.close()];
+  let done: Promise<void> = new Promise(() => undefined);
+  if (parts.worker) {
+    const { startWorker, ensureReconcilerSchedule, ensureRetentionSchedule } = await import('./worker');
+    await ensureReconcilerSchedule(services);
+    await ensureRetentionSchedule(services);
+    const worker = await startWorker(services, { connection: workerConnection });
+    stops.unshift(() => worker.shutdown());
+    done = worker.run;
+    log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
+  }
+  if (parts.api) {
+    const { startApi } = await import('./api-server');
+    const api = await startApi(services);
+    stops.unshift(() => api.close());
+    log.info({ url: api.url }, 'api listening');
+  } else if (config.HOOKFLOW_WORKER_METRICS_PORT !== undefined) {
+    // A worker alone has no HTTP server of its own: /metrics only when a port is given.
+    const { startMetricsServer } = await import('./metrics');
+    const metricsServer = await startMetricsServer({
+      ...services,
+      port: config.HOOKFLOW_WORKER_METRICS_PORT,
+      host: config.HOST,
+      token: config.HOOKFLOW_METRICS_TOKEN,
+    });
+    stops.unshift(() => metricsServer.close());
+    log.info({ url: metricsServer.url }, 'worker metrics listening');
+  }
+  onSignals(async () => {
+    for (const stop of stops) await stop();
+  });
+  await done;
+}
+
 program
   .command('api')
   .description('run the HTTP API (production)')
-  .action(async () => {
-    const config = requireReady(loadConfig(), [...production]);
-    const { buildServices } = await import('./services');
-    const { startApi } = await import('./api-server');
-    const services = await buildServices(config);
-    const api = await startApi(services);
-    services.log.info({ url: api.url }, 'api listening');
-    onSignals(async () => {
-      await api.close();
-      await services.close();
-    });
-  });
+  .action(() => runProduction({ api: true, worker: false }));
 
 program
   .command('worker')
   .description('run the Temporal worker (production)')
-  .action(async () => {
-    const config = requireReady(loadConfig(), [...production]);
-    const { buildServices } = await import('./services');
-    const { startWorker, ensureReconcilerSchedule, ensureRetentionSchedule } = await import('./worker');
-    const services = await buildServices(config);
-    await ensureReconcilerSchedule(services);
-    await ensureRetentionSchedule(services);
-    const worker = await startWorker(services);
-    services.log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
-    // The worker has no HTTP server of its own: /metrics only when a port is given.
-    const { startMetricsServer } = await import('./metrics');
-    const metricsServer =
-      config.HOOKFLOW_WORKER_METRICS_PORT === undefined
-        ? null
-        : await startMetricsServer({
-            ...services,
-            port: config.HOOKFLOW_WORKER_METRICS_PORT,
-            host: config.HOST,
-            token: config.HOOKFLOW_METRICS_TOKEN,
-          });
-    if (metricsServer) services.log.info({ url: metricsServer.url }, 'worker metrics listening');
-    onSignals(async () => {
-      await metricsServer?.close();
-      await worker.shutdown();
-      await services.close();
-    });
-    await worker.run;
-  });
+  .action(() => runProduction({ api: false, worker: true }));
+
+program
+  .command('server')
+  .description(
+    'run the API and the worker in one process (production, small installs; deliveries start eagerly)',
+  )
+  .action(() => runProduction({ api: true, worker: true }));
 
 program
   .command('listen')

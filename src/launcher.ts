@@ -7,7 +7,13 @@ import { resolveBinary, TEMPORAL_CLI } from './temporal/cli-resolver';
 import { startDevServer, portIsFree, type DevServer } from './temporal/dev-server';
 import { buildServices, type Services } from './services';
 import { migrate } from './db/orm';
-import { startWorker, ensureReconcilerSchedule, ensureRetentionSchedule, type RunningWorker } from './worker';
+import {
+  connectWorkerConnection,
+  startWorker,
+  ensureReconcilerSchedule,
+  ensureRetentionSchedule,
+  type RunningWorker,
+} from './worker';
 import { startApi, type RunningApi } from './api-server';
 
 const say = (msg: string) => process.stdout.write(`hookflow: ${msg}\n`);
@@ -97,13 +103,17 @@ export async function runDev(): Promise<void> {
       'HOOKFLOW_ADMIN_TOKEN',
       'HOOKFLOW_SECRET_KEY',
     ]);
-    const services: Services = await buildServices(config, createLogger(config.LOG_LEVEL));
+    // The API and the worker share one Temporal connection: deliveries start eagerly.
+    const workerConnection = await connectWorkerConnection(config);
+    const services: Services = await buildServices(config, createLogger(config.LOG_LEVEL), {
+      workerConnection,
+    });
     stops.push(() => services.close());
     const applied = await migrate(services.orm);
     if (applied.length) say(`applied migrations: ${applied.join(', ')}`);
     await ensureReconcilerSchedule(services);
     await ensureRetentionSchedule(services);
-    const worker: RunningWorker = await startWorker(services);
+    const worker: RunningWorker = await startWorker(services, { connection: workerConnection });
     stops.push(() => worker.shutdown());
     const api: RunningApi = await startApi(services);
     stops.push(() => api.close());

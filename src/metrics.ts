@@ -47,6 +47,11 @@ export const metrics = {
       labelNames: ['outcome'],
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60],
     }),
+  workflowStarts: counter(
+    'hookflow_delivery_workflow_starts_total',
+    'DeliverMessage workflows started by this process; eager="true" when the server handed the first task straight to the worker in this process',
+    ['eager'],
+  ),
   dispatchBacklog: gauge(
     'hookflow_dispatch_backlog',
     'Deliveries this API process holds in memory, waiting for or in their workflow start',

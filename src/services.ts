@@ -7,7 +7,8 @@ import { Tokens } from './domain/tokens';
 import { Dispatcher } from './domain/dispatcher';
 import { EndpointLifecycle } from './domain/endpoint-lifecycle';
 import { OperationalWebhooks } from './domain/operational-webhooks';
-import { lazyClient } from './temporal/connection';
+import type { NativeConnection } from '@temporalio/worker';
+import { lazyClient, sharedClient } from './temporal/connection';
 import { setupTracing, type Tracing } from './tracing';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
@@ -30,11 +31,22 @@ export interface Services {
 export async function buildServices(
   config: ReadyConfig,
   log: Logger = createLogger(config.LOG_LEVEL),
-  opts: { spanProcessor?: SpanProcessor } = {},
+  opts: {
+    spanProcessor?: SpanProcessor;
+    /**
+     * The connection of a worker in this process that polls TEMPORAL_TASK_QUEUE: the client
+     * shares it and deliveries start eagerly on that worker. Without it the client connects
+     * lazily, so an API alone starts and accepts messages while Temporal is down.
+     */
+    workerConnection?: NativeConnection;
+  } = {},
 ): Promise<Services> {
   const orm = await openOrm(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   const tracing = setupTracing(config, opts.spanProcessor);
-  const temporal = lazyClient(config, tracing ? [new OpenTelemetryWorkflowClientInterceptor()] : []);
+  const interceptors = tracing ? [new OpenTelemetryWorkflowClientInterceptor()] : [];
+  const temporal = opts.workerConnection
+    ? sharedClient(opts.workerConnection, config, interceptors)
+    : lazyClient(config, interceptors);
   const operational = new OperationalWebhooks(
     temporal,
     config.HOOKFLOW_OPERATIONAL_WEBHOOK_URL,
@@ -48,6 +60,7 @@ export async function buildServices(
     // The HTTP timeout, plus room for the throttle wait and the database writes.
     attemptTimeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS + 15_000,
     concurrency: config.HOOKFLOW_DISPATCH_CONCURRENCY,
+    eagerStart: !!opts.workerConnection,
     log,
   });
   const lifecycle = new EndpointLifecycle({

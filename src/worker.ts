@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import {
@@ -34,6 +35,26 @@ export async function bundleWorkflows(
     workflowInterceptorModules: opts.tracing ? [workflowInterceptorModule()] : [],
     logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never,
   });
+}
+
+/** Where `npm run build` writes the workflow bundles (scripts/bundle-workflows). */
+export function prebuiltBundlePath(tracing: boolean): string {
+  return path.join(__dirname, '..', 'workflows', tracing ? 'bundle.tracing.js' : 'bundle.js');
+}
+
+/**
+ * The bundle made at build time, when it is newer than every compiled workflow module.
+ * Bundling with webpack at startup costs seconds and a heap spike the process keeps in
+ * its RSS; a stale bundle (workflows rebuilt since) is never used.
+ */
+export function prebuiltBundle(tracing: boolean): { codePath: string } | null {
+  const codePath = prebuiltBundlePath(tracing);
+  if (!existsSync(codePath)) return null;
+  const built = statSync(codePath).mtimeMs;
+  const dir = path.dirname(codePath);
+  const sources = readdirSync(dir).filter((f) => f.endsWith('.js') && !f.startsWith('bundle'));
+  if (sources.some((f) => statSync(path.join(dir, f)).mtimeMs > built)) return null;
+  return { codePath };
 }
 
 export interface RunningWorker {
@@ -114,13 +135,28 @@ function installRuntime(): void {
   }
 }
 
+/**
+ * The connection a worker polls with. Made before the services, so that their client can
+ * share it (eager workflow starts); install the runtime first, or the SDK installs its own.
+ */
+export async function connectWorkerConnection(config: Services['config']): Promise<NativeConnection> {
+  installRuntime();
+  return connectWorker(config);
+}
+
 export async function startWorker(
   services: Services,
-  opts: { bundle?: WorkflowBundleWithSourceMap | { codePath: string }; taskQueue?: string } = {},
+  opts: {
+    bundle?: WorkflowBundleWithSourceMap | { codePath: string };
+    taskQueue?: string;
+    /** A connection made by the caller, who also closes it (after this worker has stopped). */
+    connection?: NativeConnection;
+  } = {},
 ): Promise<RunningWorker> {
   const { config } = services;
   installRuntime();
-  const connection = await connectWorker(config);
+  const ownConnection = !opts.connection;
+  const connection = opts.connection ?? (await connectWorker(config));
   const http = new SafeHttpClient({
     timeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS,
     allowedCidrs: config.HOOKFLOW_ALLOWED_CIDRS,
@@ -141,7 +177,8 @@ export async function startWorker(
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     // A bundle handed in must have been built with the same tracing setting.
-    workflowBundle: opts.bundle ?? (await bundleWorkflows({ tracing: !!tracing })),
+    workflowBundle:
+      opts.bundle ?? prebuiltBundle(!!tracing) ?? (await bundleWorkflows({ tracing: !!tracing })),
     activities,
     maxConcurrentActivityTaskExecutions: config.HOOKFLOW_WORKER_CONCURRENCY,
     maxConcurrentWorkflowTaskExecutions: 40,
@@ -159,7 +196,7 @@ export async function startWorker(
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await run.catch(() => undefined);
       await http.close();
-      await connection.close();
+      if (ownConnection) await connection.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { startStack, type Stack } from './harness/stack';
 import { Receiver } from './harness/receiver';
 import { seedApp, seedEndpoint } from './harness/seed';
 import { eventually } from './harness/wait';
-import { attemptsQuery, endpointDisabledSignal } from '../workflows/definitions';
+import { SA, attemptsQuery, endpointDisabledSignal } from '../workflows/definitions';
 
 /** Delivery against the real Temporal dev server and PostgreSQL, with loopback receivers. */
 describe('delivery', () => {
@@ -107,6 +107,37 @@ describe('delivery', () => {
     );
     const delivery = (await db().execute('select * from deliveries where msg_id = ?', [msgId]))[0];
     expect(delivery).toMatchObject({ state: 'success', attempt_count: 3, last_status_code: 200 });
+  });
+
+  it('closes a first-attempt success without a visibility update; a retried one records its status', async () => {
+    const appId = await seedApp(stack.services);
+    const ep = await seedEndpoint(stack.services, appId, { url: receiver.url() });
+    const first = await post(appId, { eventType: 'a.b', payload: { first: true } });
+    expect(await result(first, ep.id)).toEqual({ status: 'success', attempts: 1 });
+    receiver.behaviour = (_r, n) => ({ status: n === 2 ? 500 : 200 });
+    const retried = await post(appId, { eventType: 'a.b', payload: { retried: true } });
+    expect(await result(retried, ep.id)).toEqual({ status: 'success', attempts: 2 });
+
+    const visibility = async (msgId: string) => {
+      const handle = stack.services.temporal.workflow.getHandle(`deliver-${msgId}-${ep.id}`);
+      const { events } = await handle.fetchHistory();
+      const upserts = events!.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
+      const { typedSearchAttributes: sa, status } = await handle.describe();
+      return { upserts, closed: status.name, status: sa.get(SA.status), attempts: sa.get(SA.attemptCount) };
+    };
+    // What docs/operations.md says: Completed and still pending/0 means delivered at once.
+    expect(await visibility(first)).toEqual({
+      upserts: 0,
+      closed: 'COMPLETED',
+      status: 'pending',
+      attempts: 0,
+    });
+    expect(await visibility(retried)).toEqual({
+      upserts: 2,
+      closed: 'COMPLETED',
+      status: 'success',
+      attempts: 2,
+    });
   });
 
   it('fails after the schedule is exhausted, recording every attempt', async () => {

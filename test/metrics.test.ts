@@ -5,18 +5,7 @@ import { seedApp, seedEndpoint } from './harness/seed';
 import { eventually } from './harness/wait';
 import { startMetricsServer } from '../src/metrics';
 import { endpointDisabledSignal } from '../workflows/definitions';
-
-/** The value of one series in Prometheus' text format (0 when absent, as a counter not yet moved). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = m[2] ? m[2].split(',') : [];
-    if (wanted.length === have.length && wanted.every((w) => have.includes(w))) return Number(m[3]);
-  }
-  return 0;
-}
+import { sample } from './harness/prometheus';
 
 describe('metrics', () => {
   const token = `metrics_${randomBytes(12).toString('hex')}`;

@@ -79,6 +79,11 @@ export interface DeliverMessageInput {
   /** Upper bound of one attempt (HTTP timeout plus database work); a worker that dies mid-attempt is noticed after it. */
   attemptTimeoutMs?: number;
   replayTaskId?: string;
+  /**
+   * A first-attempt success leaves the search attributes as they were at start. Every start
+   * sets it; deliveries started before it existed lack it and keep upserting (so they replay).
+   */
+  quietFirstSuccess?: boolean;
 }
 
 export interface DeliverMessageResult {

@@ -4,6 +4,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Orm } from '../db/orm';
 import { textArray } from '../db/sql';
 import type { Logger } from '../logger';
+import { metrics } from '../metrics';
 import { SA, deliveryWorkflowId, type DeliverMessageInput, type Trigger } from '../../workflows/definitions';
 
 export interface DeliveryRef {
@@ -24,6 +25,8 @@ export interface DispatcherOptions {
   concurrency?: number;
   /** Deliveries kept in memory; past that the reconciler picks them up from PostgreSQL. */
   maxQueued?: number;
+  /** Ask for eager start: only when `temporal` shares the connection of a worker on `taskQueue`. */
+  eagerStart?: boolean;
 }
 
 /**
@@ -141,11 +144,13 @@ export class Dispatcher {
       trigger,
       schedule: this.opts.schedule,
       attemptTimeoutMs: this.opts.attemptTimeoutMs,
+      quietFirstSuccess: true,
       ...(replayTaskId ? { replayTaskId } : {}),
     };
     try {
-      await this.opts.temporal.workflow.start('DeliverMessage', {
+      const handle = await this.opts.temporal.workflow.start('DeliverMessage', {
         taskQueue: this.opts.taskQueue,
+        requestEagerStart: this.opts.eagerStart,
         workflowId,
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -160,6 +165,7 @@ export class Dispatcher {
         ],
         staticSummary: `${ref.eventType} → ${ref.endpointId} (${trigger})`,
       });
+      metrics.workflowStarts.inc({ eager: String(handle.eagerlyStarted) });
       return true;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
