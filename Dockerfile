@@ -1,4 +1,4 @@
-# Production image for `hookflow api`, `hookflow worker` and `hookflow migrate`.
+# Production image for `hookflow api`, `hookflow worker`, `hookflow server` and `hookflow migrate`.
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -150,7 +150,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       port: await freePort(),
       uiPort: null,
       dbFile: opts.temporalDb === 'file' ? path.join(tmp, 'temporal.db') : undefined,
-      extraArgs: (process.env.BENCH_TEMPORAL_ARGS ?? '').split(' ').filter(Boolean),
     });
     stops.push(() => server.stop());
     const orm = await openOrm(pg.url);
