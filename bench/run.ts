@@ -11,6 +11,7 @@ import { bareTemporal, endToEnd, fanOut, ingest, rawHttp, type Ctx } from './sce
 import { REPO, startStack, type Child, type Stack } from './stack';
 import { Progress, round } from './util';
 
+const SERVER_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=384';
 const SCENARIOS = ['raw', 'temporal', 'e2e', 'fanout', 'ingest'] as const;
 /** Run only when named in --only: experiments, not part of the default table. */
 const EXTRA = ['temporal-sa'] as const;
@@ -73,12 +74,20 @@ async function main(): Promise<number> {
   const messages = Math.max(1, Math.round(opts.messages * opts.scale));
   const ingestSeconds = Math.max(1, Math.round(opts.ingestSeconds * opts.scale));
   const fanOutMessages = Math.max(1, Math.round(opts.fanoutMessages * opts.scale));
-  const env = Object.fromEntries(
-    opts.env.map((kv) => {
-      const i = kv.indexOf('=');
-      if (i < 1) throw new Error(`--env ${kv}: expected KEY=VALUE`);
-      return [kv.slice(0, i), kv.slice(i + 1)];
-    }),
+  const env: Record<string, string> = {
+    // The small-install memory budget docs/operations.md gives for `hookflow server`
+    // (what a ~512 MB container gets); `--env NODE_OPTIONS=` runs without it.
+    ...(opts.processes === 'server' ? { NODE_OPTIONS: SERVER_NODE_OPTIONS } : {}),
+  };
+  Object.assign(
+    env,
+    Object.fromEntries(
+      opts.env.map((kv) => {
+        const i = kv.indexOf('=');
+        if (i < 1) throw new Error(`--env ${kv}: expected KEY=VALUE`);
+        return [kv.slice(0, i), kv.slice(i + 1)];
+      }),
+    ),
   );
   const started = performance.now();
   const progress = new Progress();

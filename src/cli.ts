@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, loadConfig, requireReady } from './config';
+import { ConfigError, loadConfig, oneProcessDefaults, requireReady } from './config';
 import { BinaryNotFound } from './temporal/cli-resolver';
 import { replayCommand } from './replay-cli';
 
@@ -78,7 +78,7 @@ program
  * accepts messages while Temporal is down.
  */
 async function runProduction(parts: { api: boolean; worker: boolean }): Promise<void> {
-  const config = requireReady(loadConfig(), [...production]);
+  const config = requireReady(loadConfig(oneProcessDefaults(parts)), [...production]);
   const { buildServices } = await import('./services');
   const { createLogger } = await import('./logger');
   const log = createLogger(config.LOG_LEVEL);

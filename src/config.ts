@@ -118,3 +118,16 @@ export function requireReady(config: Config, needs: Array<keyof ReadyConfig>): R
   if (missing.length) throw new ConfigError(`Missing configuration: ${missing.join(', ')} must be set`);
   return config as ReadyConfig;
 }
+
+/**
+ * The API and the worker in one process share one PostgreSQL pool: unless it is set, it is
+ * twice the size of one process's (10 connections were the bottleneck of `hookflow server`).
+ */
+export function oneProcessDefaults(
+  parts: { api: boolean; worker: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  return parts.api && parts.worker && env.DATABASE_POOL_MAX === undefined
+    ? { ...env, DATABASE_POOL_MAX: '20' }
+    : env;
+}

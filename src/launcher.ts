@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadConfig, requireReady, type Config } from './config';
+import { loadConfig, oneProcessDefaults, requireReady, type Config } from './config';
 import { createLogger } from './logger';
 import { persistentSecret, stateDir } from './state';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './postgres/embedded';
@@ -44,7 +44,7 @@ export async function runDev(): Promise<void> {
       'HOOKFLOW_ALLOWED_CIDRS defaults to loopback (127.0.0.0/8, ::1) so you can deliver to local receivers; set it to "" to block them',
     );
   }
-  const base: Config = loadConfig(env);
+  const base: Config = loadConfig(oneProcessDefaults({ api: true, worker: true }, env));
 
   const stops: Array<() => Promise<void>> = [];
   let stopping = false;

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { loadConfig, requireReady } from '../src/config';
+import { loadConfig, oneProcessDefaults, requireReady } from '../src/config';
 
 describe('configuration', () => {
   it('applies the defaults of the spec', () => {
@@ -46,5 +46,14 @@ describe('configuration', () => {
     expect(stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^hookflow: Invalid configuration: PORT: /),
     ]);
+  });
+});
+
+describe('oneProcessDefaults', () => {
+  it('doubles the PostgreSQL pool for the API and worker in one process, unless it is set', () => {
+    const both = { api: true, worker: true };
+    expect(loadConfig(oneProcessDefaults(both, {})).DATABASE_POOL_MAX).toBe(20);
+    expect(loadConfig(oneProcessDefaults(both, { DATABASE_POOL_MAX: '7' })).DATABASE_POOL_MAX).toBe(7);
+    expect(loadConfig(oneProcessDefaults({ api: true, worker: false }, {})).DATABASE_POOL_MAX).toBe(10);
   });
 });
