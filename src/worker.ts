@@ -37,9 +37,9 @@ export async function bundleWorkflows(
   });
 }
 
-/** Where `npm run build` writes the workflow bundles (scripts/bundle-workflows). */
-export function prebuiltBundlePath(tracing: boolean): string {
-  return path.join(__dirname, '..', 'workflows', tracing ? 'bundle.tracing.js' : 'bundle.js');
+/** Where `npm run build` writes the workflow bundles (src/bundle-workflows.ts): beside the compiled workflows. */
+export function prebuiltBundlePath(tracing: boolean, dir = path.join(__dirname, '..', 'workflows')): string {
+  return path.join(dir, tracing ? 'bundle.tracing.js' : 'bundle.js');
 }
 
 /**
@@ -47,13 +47,13 @@ export function prebuiltBundlePath(tracing: boolean): string {
  * Bundling with webpack at startup costs seconds and a heap spike the process keeps in
  * its RSS; a stale bundle (workflows rebuilt since) is never used.
  */
-export function prebuiltBundle(tracing: boolean): { codePath: string } | null {
-  const codePath = prebuiltBundlePath(tracing);
+export function prebuiltBundle(tracing: boolean, dir?: string): { codePath: string } | null {
+  const codePath = prebuiltBundlePath(tracing, dir);
   if (!existsSync(codePath)) return null;
   const built = statSync(codePath).mtimeMs;
-  const dir = path.dirname(codePath);
-  const sources = readdirSync(dir).filter((f) => f.endsWith('.js') && !f.startsWith('bundle'));
-  if (sources.some((f) => statSync(path.join(dir, f)).mtimeMs > built)) return null;
+  const folder = path.dirname(codePath);
+  const sources = readdirSync(folder).filter((f) => f.endsWith('.js') && !f.startsWith('bundle'));
+  if (sources.some((f) => statSync(path.join(folder, f)).mtimeMs > built)) return null;
   return { codePath };
 }
 
