@@ -54,7 +54,9 @@ describe('bursts and misbehaving receivers', () => {
   it('delivers everything to receivers that hang, reset, answer slowly, fail at random and throttle', async () => {
     const stack = await startStack({
       HOOKFLOW_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2',
-      HOOKFLOW_HTTP_TIMEOUT_MS: '800',
+      // Well above the answers that must count (at most 300 ms): a 2xx the worker stops waiting
+      // for is retried and arrives twice, which on a loaded machine would be a false duplicate.
+      HOOKFLOW_HTTP_TIMEOUT_MS: '2500',
     });
     const receiver = await new Receiver().listen();
     try {
@@ -74,7 +76,7 @@ describe('bursts and misbehaving receivers', () => {
           case '/reset':
             return { destroy: true };
           case '/slow':
-            return { status: 200, delayMs: 2000 }; // beyond the timeout
+            return { status: 200, delayMs: 4000 }; // beyond the timeout
           case '/flaky':
             return { status: [500, 502, 503][r.body.length % 3] };
           default:
