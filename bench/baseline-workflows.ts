@@ -14,8 +14,9 @@ export async function BaselineDelivery(input: { url: string; id: string }): Prom
 
 /**
  * The same, plus Hookflow's visibility work: started with its seven search attributes
- * (see bench/scenarios.ts) and upserting four of them after the attempt, as
- * DeliverMessage does. The gap to BaselineDelivery is what search attributes cost.
+ * (see bench/scenarios.ts) and upserting four of them after the attempt, as DeliverMessage
+ * does after every attempt but a first-attempt success. The gap to BaselineDelivery is
+ * what search attributes cost when every attempt records them.
  */
 export async function BaselineDeliveryWithSearchAttributes(input: {
   url: string;

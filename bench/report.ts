@@ -143,22 +143,15 @@ export function markdown(r: Results): string {
       r.raw?.sendPerSecond,
       'baselines: workflow starts/s, raw POSTs/s',
     ]);
-    rows.push([
-      'ingest',
-      'latency p50 ms ↓',
-      i.latency.p50,
-      r.temporal?.sendLatency.p50,
-      r.raw?.sendLatency.p50,
-      '',
-    ]);
-    rows.push([
-      'ingest',
-      'latency p99 ms ↓',
-      i.latency.p99,
-      r.temporal?.sendLatency.p99,
-      r.raw?.sendLatency.p99,
-      '',
-    ]);
+    for (const p of ['p50', 'p99'] as const)
+      rows.push([
+        'ingest',
+        `latency ${p} ms ↓`,
+        i.latency[p],
+        r.temporal?.sendLatency[p],
+        r.raw?.sendLatency[p],
+        '',
+      ]);
     rows.push([
       'ingest backlog',
       'delivered/s until drained ↑',

@@ -82,16 +82,13 @@ async function runProduction(parts: { api: boolean; worker: boolean }): Promise<
   const { buildServices } = await import('./services');
   const { createLogger } = await import('./logger');
   const log = createLogger(config.LOG_LEVEL);
-  let workerConnection: import('@temporalio/worker').NativeConnection | undefined;
-  if (parts.worker) {
-    const { connectWorkerConnection } = await import('./worker');
-    workerConnection = await connectWorkerConnection(config);
-  }
+  const workers = parts.worker ? await import('./worker') : null;
+  const workerConnection = await workers?.connectWorkerConnection(config);
   const services = await buildServices(config, log, { workerConnection });
   const stops: Array<() => Promise<void>> = [() => services.close()];
   let done: Promise<void> = new Promise(() => undefined);
-  if (parts.worker) {
-    const { startWorker, ensureReconcilerSchedule, ensureRetentionSchedule } = await import('./worker');
+  if (workers) {
+    const { startWorker, ensureReconcilerSchedule, ensureRetentionSchedule } = workers;
     await ensureReconcilerSchedule(services);
     await ensureRetentionSchedule(services);
     const worker = await startWorker(services, { connection: workerConnection });

@@ -154,9 +154,8 @@ export async function startWorker(
   } = {},
 ): Promise<RunningWorker> {
   const { config } = services;
-  installRuntime();
   const ownConnection = !opts.connection;
-  const connection = opts.connection ?? (await connectWorker(config));
+  const connection = opts.connection ?? (await connectWorkerConnection(config));
   const http = new SafeHttpClient({
     timeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS,
     allowedCidrs: config.HOOKFLOW_ALLOWED_CIDRS,
