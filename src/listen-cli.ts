@@ -27,12 +27,15 @@ export function listenCommand(): Command {
       '--token <token>',
       'admin token, with --app (default HOOKFLOW_ADMIN_TOKEN, else .hookflow/admin-token)',
     )
-    .option('--keep', 'with --app: keep the endpoint it created when it exits (default: delete it)')
+    .option(
+      '--keep',
+      'with --app: keep the endpoint it created when it exits (with --port, so that the next run finds it)',
+    )
     .option(
       '--endpoint-url <url>',
       'with --app: the URL Hookflow delivers to, when not this address (a tunnel)',
     )
-    .option('-p, --port <port>', 'port to listen on', '4000')
+    .option('-p, --port <port>', 'port to listen on (default 4000; with --app any free one)')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option(
       '-s, --secret <secret>',

@@ -15,7 +15,8 @@ const secretOption = z
 
 export const listenOptions = z
   .object({
-    port: z.coerce.number().int().min(0).max(65535).default(4000),
+    /** Default 4000; with `--app` any free one, as the endpoint is made to match. */
+    port: z.coerce.number().int().min(0).max(65535).optional(),
     host: z.string().min(1).default('127.0.0.1'),
     secret: secretOption.optional(),
     status: z.coerce.number().int().min(100).max(599).default(200),
@@ -31,7 +32,8 @@ export const listenOptions = z
   .refine((o) => !(o.app && o.secret), {
     path: ['secret'],
     message: 'is not needed with --app: the secret is read from the endpoint',
-  });
+  })
+  .transform((o) => ({ ...o, port: o.port ?? (o.app ? 0 : 4000) }));
 export type ListenOptions = z.input<typeof listenOptions>;
 
 export type Verdict = { verified: true } | { verified: false; reason: string } | { verified: null };
