@@ -1,16 +1,9 @@
 import { Command } from 'commander';
-import type { z } from 'zod';
 import { adminToken, defaultApiUrl, NO_TOKEN } from './api-client';
+import { flagProblem } from './cli-flags';
 import { onSignals } from './signals';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
-
-/** `endpointUrl` → `--endpoint-url`: a zod issue as the flag the user typed. */
-export function flagProblem(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const flag = String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  return `--${flag} ${issue.message}`;
-}
 
 /** The `listen` subcommand of `hookflow`. */
 export function listenCommand(): Command {

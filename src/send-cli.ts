@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { adminToken, ApiError, defaultApiUrl, expectApi, NO_TOKEN, type ApiTarget } from './api-client';
-import { flagProblem } from './listen-cli';
+import { flagProblem } from './cli-flags';
 
 /**
  * `hookflow send <app> <eventType> [payload]`: posts a message through the API; with
@@ -19,7 +19,7 @@ export const sendInput = z.object({
   wait: z.boolean().default(false),
   timeout: z.coerce.number().int().min(1).max(3600).default(30),
   api: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  token: z.string().min(1, NO_TOKEN),
+  token: z.string().min(1),
 });
 export type SendInput = z.input<typeof sendInput>;
 
@@ -121,6 +121,9 @@ export async function runSend(input: SendInput, io: SendIo): Promise<number> {
   return dests.every((d) => d.statusText === 'success') ? 0 : 1;
 }
 
+/** Named as arguments in a refusal; the others are flags. */
+const ARGUMENTS = new Set(['app', 'eventType', 'payload']);
+
 async function readStdin(): Promise<string | undefined> {
   if (process.stdin.isTTY) return undefined;
   const chunks: Buffer[] = [];
@@ -146,26 +149,21 @@ export function sendCommand(exit: (code: number) => void = (code) => process.exi
         payloadArg: string | undefined,
         raw: Record<string, unknown>,
       ) => {
-        const payload = parsePayload(payloadArg ?? (await readStdin()));
+        const token = adminToken(raw.token as string | undefined);
+        if (!token) throw new Error(NO_TOKEN);
         const parsed = sendInput.safeParse({
           ...raw,
           app,
           eventType,
-          payload,
+          payload: parsePayload(payloadArg ?? (await readStdin())),
           wait: !!raw.wait,
           api: raw.api ?? defaultApiUrl(),
-          token: adminToken(raw.token as string | undefined) ?? '',
+          token,
         });
         if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          const where = issue.path[0];
-          throw new Error(
-            where === 'token'
-              ? NO_TOKEN
-              : ['app', 'eventType', 'payload'].includes(String(where))
-                ? `${String(where)} ${issue.message}`
-                : flagProblem(parsed.error),
-          );
+          const { path, message } = parsed.error.issues[0];
+          const where = String(path[0]);
+          throw new Error(ARGUMENTS.has(where) ? `${where} ${message}` : flagProblem(parsed.error));
         }
         try {
           exit(

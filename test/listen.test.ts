@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { startListener, listenOptions, type Delivery, type Listener } from '../src/listen';
-import { flagProblem } from '../src/listen-cli';
+import { flagProblem } from '../src/cli-flags';
 import { generateSecret } from '../src/domain/signing';
 import { startStack, type Stack } from './harness/stack';
 import { seedApp, seedEndpoint } from './harness/seed';

@@ -73,7 +73,9 @@ describe('README quick start', () => {
       },
       'npm start to be ready',
       { timeoutMs: 180_000, intervalMs: 250 },
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; its output: ${dev.all()}`);
+    });
   }, 200_000);
 
   afterAll(() => {
