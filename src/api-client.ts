@@ -56,7 +56,8 @@ export async function callApi(
     },
     body: body ? JSON.stringify(body) : undefined,
   }).catch((err: Error) => {
-    throw new ApiError(`cannot reach ${target.url}: ${(err.cause as Error)?.message ?? err.message}`);
+    const why = (err.cause as Error)?.message ?? err.message;
+    throw new ApiError(`cannot reach ${target.url} (is Hookflow running there?): ${why}`);
   });
   const text = await res.text();
   let parsed: unknown = text;
