@@ -104,7 +104,12 @@ export function makeAttempt(deps: ActivityDeps) {
     }
     if (step.kind === 'wait') throw new Error('unreachable: a reserved slot never waits');
     if (step.kind === 'cancelled') {
-      await deps.settle(input.msgId, input.endpointId, 'cancelled');
+      await deps.settle(
+        input.msgId,
+        input.endpointId,
+        'cancelled',
+        input.trigger === 'manual' ? input.workflowId : undefined,
+      );
       return { summary: cancelledSummary(input.attemptNumber, step.reason, new Date()), waitSeconds: null };
     }
     const { sent } = step;

@@ -25,6 +25,15 @@ export interface RecordResult {
 }
 
 /**
+ * The row a delivery's state lives in: the scheduled delivery of a message to an endpoint
+ * (its replays included), or a manual resend of its own (migration 20261201000000).
+ */
+export const DELIVERY_KEY = {
+  scheduled: `(msg_id, endpoint_id) where trigger <> 'manual'`,
+  manual: `(workflow_id) where trigger = 'manual'`,
+} as const;
+
+/**
  * Writes one attempt and the delivery's state in one statement. Keyed by (workflow id,
  * attempt number): a retry of this step, or of the whole workflow task after a worker died,
  * finds the row already there and writes nothing, so the log shows each attempt once
@@ -51,9 +60,9 @@ export function makeRecord({ orm, log }: ActivityDeps) {
          returning id
        ), delivery as (
          insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id, attempt_count,
-                                 last_attempt_at, next_attempt_at, last_status_code)
-         select ?, ?, ?, ?, ?, now(), ?, 1, ?, ?, ? where exists (select 1 from attempt)
-         on conflict (msg_id, endpoint_id) do update set
+                                 last_attempt_at, next_attempt_at, last_status_code, trigger)
+         select ?, ?, ?, ?, ?, now(), ?, 1, ?, ?, ?, ? where exists (select 1 from attempt)
+         on conflict ${DELIVERY_KEY[input.trigger === 'manual' ? 'manual' : 'scheduled']} do update set
            state = excluded.state, attempt_count = deliveries.attempt_count + 1, last_attempt_at = excluded.last_attempt_at,
            next_attempt_at = excluded.next_attempt_at, last_status_code = excluded.last_status_code,
            workflow_id = excluded.workflow_id, dispatched_at = coalesce(deliveries.dispatched_at, now()), updated_at = now()
@@ -88,6 +97,7 @@ export function makeRecord({ orm, log }: ActivityDeps) {
         at,
         nextAttemptAt,
         statusCode || null,
+        input.trigger === 'manual' ? 'manual' : 'scheduled',
         input.endpointId,
         decision.outcome === 'success',
       ],

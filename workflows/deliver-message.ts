@@ -86,7 +86,12 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
     ] as never);
     if (status === 'cancelled') {
       await CancellationScope.nonCancellable(() =>
-        settleDelivery({ msgId: input.msgId, endpointId: input.endpointId, status }),
+        settleDelivery({
+          msgId: input.msgId,
+          endpointId: input.endpointId,
+          status,
+          ...(input.trigger === 'manual' ? { resendWorkflowId: workflowId } : {}),
+        }),
       );
     }
     return { status, attempts: history.length };

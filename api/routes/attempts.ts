@@ -328,7 +328,7 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       const rows: Row[] = await db().execute(
         `select d.state, d.next_attempt_at, ${msgColumns(content)}
            from deliveries d join messages m on m.id = d.msg_id
-          where ${['d.endpoint_id = ?', 'd.app_id = ?', ...w.parts].join(' and ')}
+          where ${['d.endpoint_id = ?', 'd.app_id = ?', "d.trigger <> 'manual'", ...w.parts].join(' and ')}
           order by d.msg_id ${ks.dir} limit ?`,
         [ep.id, app.id, ...w.args, ks.fetch],
       );
@@ -392,7 +392,8 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       const app = await findApp(em, req, params.app);
       const msg = await findMessage(em, app, params.msg);
       const ks = keyset(q, 'descending');
-      const conds = ['d.msg_id = ?', 'd.app_id = ?'];
+      // The scheduled delivery's state; a manual resend is a delivery of its own, shown by its attempts.
+      const conds = ['d.msg_id = ?', 'd.app_id = ?', "d.trigger <> 'manual'"];
       const args: unknown[] = [msg.id, app.id];
       if (ks.after) {
         conds.push(`d.endpoint_id ${ks.op} ?`);

@@ -79,7 +79,7 @@ function deliveredPart(q: ReplayQuery, cursor: ReplayCursor | null): Sql {
              from deliveries d
              join endpoints e on e.id = d.endpoint_id and not e.disabled
              join messages m on m.id = d.msg_id and m.payload is not null
-            where d.app_id = ? and ${states} and ${w.text}`,
+            where d.app_id = ? and d.trigger <> 'manual' and ${states} and ${w.text}`,
     args: [q.appId, ...w.args],
   };
 }
