@@ -22,7 +22,8 @@ export interface AttemptResult {
 }
 
 interface Row {
-  payload: Record<string, unknown> | null;
+  /** The payload's exact text (message_content); null once pruned. */
+  payload: string | null;
   event_id: string | null;
   event_type: string;
   ep_id: string | null;
@@ -74,9 +75,10 @@ export function makeAttempt(deps: ActivityDeps) {
 
   async function load(input: AttemptInput): Promise<Row | null> {
     const rows: Row[] = await db().execute(
-      `select m.payload, m.event_id, m.event_type, e.id as ep_id, e.url, e.disabled, e.secret_enc, e.previous_secrets,
+      `select c.payload, m.event_id, m.event_type, e.id as ep_id, e.url, e.disabled, e.secret_enc, e.previous_secrets,
               e.headers, e.sensitive_headers_enc, e.bearer_token_enc, e.method, e.payload_template, e.throttle_rate
-         from messages m left join endpoints e on e.id = ? and e.app_id = m.app_id
+         from messages m left join message_content c on c.msg_id = m.id
+         left join endpoints e on e.id = ? and e.app_id = m.app_id
         where m.id = ?`,
       [input.endpointId, input.msgId],
     );
@@ -159,9 +161,9 @@ export function makeAttempt(deps: ActivityDeps) {
           msgId: input.msgId,
           eventId: row.event_id,
           endpointId: input.endpointId,
-          payload: row.payload,
+          payload: JSON.parse(row.payload),
         })
-      : JSON.stringify(row.payload);
+      : row.payload; // the exact text received, signed and sent as is
 
     let result: SendResult | null = null;
     let outcome: AttemptOutcome;
