@@ -51,10 +51,11 @@ export function createApp(deps: ApiDeps): Express {
   const v1 = express.Router();
   v1.use(authenticate(deps.tokens, deps.orm));
   v1.use(rateLimit(deps.config.HOOKFLOW_API_RATE_LIMIT));
+  // Messages first: message create is the hot path, and each router ahead is walked per request.
+  v1.use(messagesRouter(deps));
   v1.use(applicationsRouter(deps));
   v1.use(eventTypesRouter(deps));
   v1.use(endpointsRouter(deps));
-  v1.use(messagesRouter(deps));
   v1.use(attemptsRouter(deps));
   v1.use(authRouter(deps));
   v1.use(backgroundTasksRouter(deps));

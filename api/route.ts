@@ -117,6 +117,14 @@ export function send(
   if (res.headersSent || !result) return;
   if (result.headers) res.set(result.headers);
   if (result.replayed) res.set('idempotent-replayed', 'true');
-  if (result.body === undefined) res.status(result.status).end();
-  else res.status(result.status).type('application/json').send(stringify(result.body));
+  if (result.body === undefined) return void res.status(result.status).end();
+  const text = stringify(result.body)!;
+  // Express's send adds an ETag (a SHA-1 of the body) and freshness checks, which serve
+  // conditional GETs only: a write answers directly (message create is the hot path).
+  if (res.req.method !== 'GET' && res.req.method !== 'HEAD') {
+    res.statusCode = result.status;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('content-length', Buffer.byteLength(text));
+    res.end(text);
+  } else res.status(result.status).type('application/json').send(text);
 }
