@@ -1,6 +1,9 @@
 import type { QueryResult } from '@mikro-orm/core';
 import type { DeliveryStatus } from '../workflows/definitions';
 import { makeAttempt } from './attempt';
+import { makeAfterAttempt } from './lifecycle';
+import { makeRecord } from './record';
+import { makeSend } from './send';
 import type { ActivityDeps } from './deps';
 import { makeOperationalSender } from './operational';
 import { createReplayActivities } from './replay';
@@ -24,6 +27,9 @@ export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
   const full: ActivityDeps = { ...deps, settle };
   return {
     attempt: makeAttempt(full),
+    send: makeSend(full),
+    recordAttempt: makeRecord(full),
+    afterAttempt: makeAfterAttempt(full),
     async settleDelivery(input: {
       msgId: string;
       endpointId: string;

@@ -83,6 +83,8 @@ describe('attempts API', () => {
       statusText: 'success',
       triggerType: 0,
       timestamp: expect.any(String),
+      errorKind: null,
+      responseTruncated: false,
     });
   });
 

@@ -54,6 +54,13 @@ const attemptOutSchema = z.object({
   statusText: z.enum(statusText),
   triggerType: z.number().int(),
   timestamp: z.string(),
+  /**
+   * Hookflow extension: why an attempt got no HTTP answer (`timeout`, `blocked`, a socket
+   * error code) or could not be made (`configuration`: a secret or template of ours), and
+   * whether `response` was cut at the configured size.
+   */
+  errorKind: z.string().nullable(),
+  responseTruncated: z.boolean(),
   msg: messageOutSchema.optional(),
 });
 const listOf = (item: z.ZodType) =>
@@ -79,6 +86,8 @@ function attemptOut(r: Row, withContent: boolean, withMsg: boolean) {
     statusText: statusText[r.status as number],
     triggerType: r.trigger_type,
     timestamp: new Date(r.timestamp).toISOString(),
+    errorKind: r.error_kind ?? null,
+    responseTruncated: r.response_truncated ?? false,
     ...(withMsg && r.m_id ? { msg: messageOut(msgOf(r), withContent) } : {}),
   };
 }
