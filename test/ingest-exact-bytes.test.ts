@@ -68,6 +68,17 @@ describe('payloads byte for byte', () => {
     ).toEqual({});
   });
 
+  it('keeps the payload of a body that starts with a byte order mark', async () => {
+    const appId = await seedApp(stack.services, { webhooksEnabled: false });
+    const res = await raw(
+      'POST',
+      `/api/v1/app/${appId}/msg`,
+      '\uFEFF{"eventType":"x.y","payload":{"b":1, "a":2}}',
+    );
+    expect(res.status).toBe(202);
+    expect(res.text).toContain('"payload":{"b":1, "a":2},');
+  });
+
   it('refuses a body that is not UTF-8 with a 400, storing nothing', async () => {
     const appId = await seedApp(stack.services, { webhooksEnabled: false });
     const res = await fetch(`${stack.url}/api/v1/app/${appId}/msg`, {

@@ -88,7 +88,8 @@ function payloadText(req: Request): string {
   if (!raw || !isUtf8(raw)) throw badRequest('The request body must be JSON encoded as UTF-8');
   let text: string | undefined;
   try {
-    text = memberText(raw.toString('utf8'), 'payload');
+    // A byte order mark before the JSON is tolerated, as body-parser tolerates it.
+    text = memberText(raw.toString('utf8').replace(/^\uFEFF/, ''), 'payload');
   } catch {
     throw badRequest('The request body must be JSON encoded as UTF-8');
   }
