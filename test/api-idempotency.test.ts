@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startStack, type Stack } from './harness/stack';
 import { seedApp } from './harness/seed';
+import { eventually } from './harness/wait';
 import { IdempotencyStore } from '../api/middleware/idempotency';
 import { stringify } from '../src/domain/raw-json';
 
@@ -117,6 +118,42 @@ describe('idempotency keys', () => {
     expect(again.status).toBe(202);
     expect(await count()).toBe(before + 1);
     expect(await messages(appId)).toBe(2);
+  });
+
+  it('has no record of the key visible before the message commits (one transaction)', async () => {
+    const appId = await seedApp(stack.services, { webhooksEnabled: false });
+    const key = randomUUID();
+    const eventId = `held-${key.slice(0, 8)}`;
+    const count = async () => Number((await db('select count(*) n from idempotency_records'))[0].n);
+    const before = await count();
+    // Another transaction holds the same eventId uncommitted: the ingest waits on it.
+    const trx = await stack.services.orm.em.getConnection().getKnex().transaction();
+    try {
+      await trx.raw(
+        `insert into messages (id, app_id, event_type, event_id, expires_at) values (?, ?, 'held', ?, now() + interval '1 day')`,
+        [`msg_held${key.slice(0, 8)}`, appId, eventId],
+      );
+      const posting = stack.call(
+        'POST',
+        `/api/v1/app/${appId}/msg`,
+        { eventType: 'order.created', eventId, payload: { n: 1 } },
+        undefined,
+        { 'idempotency-key': key },
+      );
+      await eventually(async () => {
+        const waiting = await db(
+          `select count(*) n from pg_stat_activity where wait_event_type = 'Lock' and query like '%idempotency_records%'`,
+        );
+        return Number(waiting[0].n) > 0;
+      }, 'the ingest statement waiting on the held eventId');
+      // While the message is not committed, neither is the key's record.
+      expect(await count()).toBe(before);
+      await trx.rollback();
+      expect((await posting).status).toBe(202);
+      expect(await count()).toBe(before + 1);
+    } finally {
+      if (!trx.isCompleted()) await trx.rollback();
+    }
   });
 
   it('runs concurrent duplicates once: one row, the same answer for all', async () => {
