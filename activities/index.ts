@@ -1,9 +1,8 @@
 import type { QueryResult } from '@mikro-orm/core';
 import type { DeliveryStatus } from '../workflows/definitions';
-import { makeAttempt } from './attempt';
+import { makeAttempt, makeAttemptStep } from './attempt';
 import { makeAfterAttempt } from './lifecycle';
 import { makeRecord } from './record';
-import { makeSend } from './send';
 import type { ActivityDeps } from './deps';
 import { makeOperationalSender } from './operational';
 import { createReplayActivities } from './replay';
@@ -27,7 +26,7 @@ export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
   const full: ActivityDeps = { ...deps, settle };
   return {
     attempt: makeAttempt(full),
-    send: makeSend(full),
+    attemptStep: makeAttemptStep(full),
     recordAttempt: makeRecord(full),
     afterAttempt: makeAfterAttempt(full),
     async settleDelivery(input: {

@@ -30,7 +30,7 @@ export interface RecordResult {
  * finds the row already there and writes nothing, so the log shows each attempt once
  * however often the POST went out.
  */
-export function makeRecord({ orm }: ActivityDeps) {
+export function makeRecord({ orm, log }: ActivityDeps) {
   const db = () => orm.em.getConnection();
   return async function recordAttempt(input: RecordInput): Promise<RecordResult> {
     const { sent, decision } = input;
@@ -100,6 +100,21 @@ export function makeRecord({ orm }: ActivityDeps) {
         (sent.kind === 'misconfigured' ? 0 : sent.durationMs) / 1000,
       );
       if (decision.state !== 'pending') metrics.deliveries.inc({ outcome: decision.state });
+      // Ids and codes only: never the payload, the URL (it may carry a token) or headers.
+      const logged = {
+        msgId: input.msgId,
+        endpointId: input.endpointId,
+        workflowId: input.workflowId,
+        attemptNumber: input.attemptNumber,
+        outcome: decision.outcome,
+        statusCode,
+      };
+      if (decision.outcome === 'success') log.debug(logged, 'attempt succeeded');
+      else
+        log.warn(
+          { ...logged, errorKind: errorKind ?? `http_${statusCode}`, final: decision.waitSeconds === null },
+          'attempt failed',
+        );
       return { attemptId: row.attempt_id, endedFailingStreak: row.ended_streak };
     }
     const existing: Array<{ id: string }> = await db().execute(

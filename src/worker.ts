@@ -190,16 +190,21 @@ export async function startWorker(
     shutdownGraceTime: '20s',
   });
   const run = worker.run();
+  let stopped: Promise<void> | undefined;
   return {
     worker,
     connection,
     http,
     run,
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await run.catch(() => undefined);
-      await http.close();
-      if (ownConnection) await connection.close();
+    // Idempotent: a second call waits for the first.
+    shutdown() {
+      stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await run.catch(() => undefined);
+        await http.close();
+        if (ownConnection) await connection.close();
+      })();
+      return stopped;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { decide, MISCONFIGURED, type Decision } from '../src/domain/outcome';
 import type { SendOutcome } from '../activities/send';
+import type { RecordResult } from '../activities/record';
 import type { AttemptSummary } from './definitions';
 
 /** A send that reached the network, failed on the way, or could not build its request. */
@@ -37,4 +38,25 @@ export function summarize(
 /** Whether an attempt has consequences beyond its own row (the lifecycle step): most successes have none. */
 export function needsLifecycle(decision: Decision, endedFailingStreak: boolean): boolean {
   return decision.outcome !== 'success' || endedFailingStreak;
+}
+
+/** The lifecycle step's view of an attempt. */
+export function lifecycleOf(sent: Attempted, recorded: RecordResult) {
+  return {
+    endedFailingStreak: recorded.endedFailingStreak,
+    reason: sent.kind === 'misconfigured' ? sent.error : undefined,
+  };
+}
+
+/** An attempt that found nothing to send (message or endpoint gone). */
+export function cancelledSummary(attemptNumber: number, reason: string, at: Date): AttemptSummary {
+  return {
+    attemptId: null,
+    attemptNumber,
+    outcome: 'cancelled',
+    statusCode: 0,
+    durationMs: 0,
+    at: at.toISOString(),
+    error: reason,
+  };
 }

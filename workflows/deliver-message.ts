@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities, AttemptResult } from '../activities';
-import { decisionFor, needsLifecycle, summarize } from './attempt-outcome';
+import { cancelledSummary, decisionFor, lifecycleOf, needsLifecycle, summarize } from './attempt-outcome';
 import {
   SA,
   attemptsQuery,
@@ -38,20 +38,22 @@ function attemptActivity(timeoutMs: number) {
 }
 
 /**
- * The attempt's three steps as local activities: they run inside the workflow task, so a
- * first-attempt success is a start plus one workflow-task completion. Each step can be
- * repeated safely (the record is keyed by workflow id and attempt number, lifecycle events
- * by the attempt), which is what a local activity may be after a crash. Infrastructure
- * failures retry without limit; what the receiver answers never fails a step.
+ * The attempt as local activities: they run inside the workflow task, so a first-attempt
+ * success is a start plus one workflow-task completion. `attemptStep` sends and, when it
+ * can, records and runs the lifecycle in the same call; a record or lifecycle it could not
+ * finish is run as its own step. Each step can be repeated safely (the record is keyed by
+ * workflow id and attempt number, lifecycle events by the attempt), which is what a local
+ * activity may be after a crash. Infrastructure failures retry without limit; what the
+ * receiver answers never fails a step.
  */
 function localSteps(timeoutMs: number) {
   const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
-  const { send } = proxyLocalActivities<Activities>({ startToCloseTimeout: timeoutMs, retry });
+  const { attemptStep } = proxyLocalActivities<Activities>({ startToCloseTimeout: timeoutMs, retry });
   const { recordAttempt, afterAttempt } = proxyLocalActivities<Activities>({
     startToCloseTimeout: '30s',
     retry,
   });
-  return { send, recordAttempt, afterAttempt };
+  return { attemptStep, recordAttempt, afterAttempt };
 }
 
 /** ±20% jitter, from the workflow's deterministic random source. */
@@ -141,9 +143,9 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
 }
 
 /**
- * One attempt as send, record and lifecycle steps. A throttled endpoint's slot is waited
- * for with a durable timer (an endpointDisabled signal ends the wait); the attempt number
- * does not change while waiting.
+ * One attempt as local-activity steps. A throttled endpoint's slot is waited for with a
+ * durable timer (an endpointDisabled signal ends the wait); the attempt number does not
+ * change while waiting.
  */
 function attemptInSteps(
   input: DeliverMessageInput,
@@ -152,45 +154,31 @@ function attemptInSteps(
   isDisabled: () => boolean,
 ) {
   return async (args: { attemptNumber: number; nextDelaySeconds: number | null }) => {
-    const ref = {
+    const stepInput = {
       appId: input.appId,
       msgId: input.msgId,
       endpointId: input.endpointId,
-      workflowId,
-      attemptNumber: args.attemptNumber,
-    };
-    let sent = await steps.send(ref);
-    while (sent.kind === 'wait') {
-      if (await condition(isDisabled, sent.waitMs)) return 'disabled' as const;
-      sent = await steps.send({ ...ref, slotReserved: true });
-    }
-    if (sent.kind === 'cancelled') {
-      const summary: AttemptSummary = {
-        attemptId: null,
-        attemptNumber: args.attemptNumber,
-        outcome: 'cancelled',
-        statusCode: 0,
-        durationMs: 0,
-        at: new Date().toISOString(),
-        error: sent.reason,
-      };
-      return { summary, waitSeconds: null } satisfies AttemptResult;
-    }
-    const decision = decisionFor(sent, args.nextDelaySeconds);
-    const recorded = await steps.recordAttempt({
-      ...ref,
       eventType: input.eventType,
       trigger: input.trigger,
-      sent,
-      decision,
-    });
-    if (needsLifecycle(decision, recorded.endedFailingStreak))
-      await steps.afterAttempt({
-        ...ref,
-        decision,
-        endedFailingStreak: recorded.endedFailingStreak,
-        reason: sent.kind === 'misconfigured' ? sent.error : undefined,
-      });
+      workflowId,
+      attemptNumber: args.attemptNumber,
+      nextDelaySeconds: args.nextDelaySeconds,
+    };
+    let step = await steps.attemptStep(stepInput);
+    while (step.kind === 'wait') {
+      if (await condition(isDisabled, step.waitMs)) return 'disabled' as const;
+      step = await steps.attemptStep({ ...stepInput, slotReserved: true });
+    }
+    if (step.kind === 'cancelled')
+      return {
+        summary: cancelledSummary(args.attemptNumber, step.reason, new Date()),
+        waitSeconds: null,
+      } satisfies AttemptResult;
+    const { sent } = step;
+    const decision = decisionFor(sent, args.nextDelaySeconds);
+    const recorded = step.recorded ?? (await steps.recordAttempt({ ...stepInput, sent, decision }));
+    if (!step.lifecycleDone && needsLifecycle(decision, recorded.endedFailingStreak))
+      await steps.afterAttempt({ ...stepInput, decision, ...lifecycleOf(sent, recorded) });
     return {
       summary: summarize(recorded.attemptId, args.attemptNumber, sent, decision),
       waitSeconds: decision.waitSeconds,

@@ -39,7 +39,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   const v = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!v) return null;
   if (/^\d+$/.test(v)) return Number(v);
-  const at = Date.parse(v);
+  // HTTP dates always name a day or month; Date.parse would read "-5" as a year.
+  const at = /[a-z]/i.test(v) ? Date.parse(v) : NaN;
   return Number.isNaN(at) ? null : Math.max(0, (at - now) / 1000);
 }
 

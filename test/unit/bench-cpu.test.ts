@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseStat, perItem, treeTicks, type ProcStat } from '../bench/cpu';
+import { parseStat, perItem, treeTicks, type ProcStat } from '../../bench/cpu';
 
 /** A /proc/<pid>/stat line as proc(5) lays it out: 52 fields, times in fields 14–17. */
 function statLine(pid: number, comm: string, t: Omit<ProcStat, 'pid' | 'comm'>): string {
