@@ -1,4 +1,4 @@
-import { RawJson, memberText, stringify } from '../src/domain/raw-json';
+import { RawJson, memberText, stringify } from '../../src/domain/raw-json';
 
 /** Pure rules behind byte-for-byte payloads: locating a member's text, writing raw text back. */
 describe('memberText', () => {
