@@ -41,7 +41,8 @@ export type SendOutcome =
   | { kind: 'wait'; waitMs: number };
 
 interface Row {
-  payload: unknown;
+  /** The payload's exact text (message_content); null once pruned. */
+  payload: string | null;
   event_id: string | null;
   event_type: string;
   ep_id: string | null;
@@ -68,9 +69,10 @@ export function makeSend({ orm, http, box, config }: ActivityDeps) {
 
   async function load(input: SendInput): Promise<Row | null> {
     const rows: Row[] = await db().execute(
-      `select m.payload, m.event_id, m.event_type, e.id as ep_id, e.url, e.disabled, e.secret_enc, e.previous_secrets,
+      `select c.payload, m.event_id, m.event_type, e.id as ep_id, e.url, e.disabled, e.secret_enc, e.previous_secrets,
               e.headers, e.sensitive_headers_enc, e.bearer_token_enc, e.method, e.payload_template, e.throttle_rate
-         from messages m left join endpoints e on e.id = ? and e.app_id = m.app_id
+         from messages m left join message_content c on c.msg_id = m.id
+         left join endpoints e on e.id = ? and e.app_id = m.app_id
         where m.id = ?`,
       [input.endpointId, input.msgId],
     );
@@ -121,7 +123,8 @@ export function makeSend({ orm, http, box, config }: ActivityDeps) {
   }
 
   function render(row: Row, input: SendInput): string {
-    if (!row.payload_template) return JSON.stringify(row.payload);
+    // Without a template, the exact text received is signed and sent.
+    if (!row.payload_template) return row.payload!;
     try {
       return renderTemplate(row.payload_template, {
         event: row.event_type,
@@ -129,7 +132,7 @@ export function makeSend({ orm, http, box, config }: ActivityDeps) {
         msgId: input.msgId,
         eventId: row.event_id,
         endpointId: input.endpointId,
-        payload: row.payload as Record<string, unknown>,
+        payload: JSON.parse(row.payload!) as Record<string, unknown>,
       });
     } catch (err) {
       throw new ConfigurationError(`The payload template failed to render: ${(err as Error).message}`);

@@ -4,6 +4,7 @@ import { registry } from './openapi/registry';
 import { parse } from './validate';
 import { requireAdmin } from './middleware/auth';
 import { IdempotencyStore } from './middleware/idempotency';
+import { stringify } from '../src/domain/raw-json';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -25,8 +26,11 @@ export interface RouteSpec<
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   /** `admin`: app tokens get 403; `any` (default): admin or an app token (scoped by findApp). */
   access?: 'admin' | 'any';
-  /** Accepts the `idempotency-key` header (POST routes). */
-  idempotent?: boolean;
+  /**
+   * Accepts the `idempotency-key` header (POST routes). `true`: the response is recorded
+   * around the handler; `'handler'`: the handler records it itself, in its own transaction.
+   */
+  idempotent?: boolean | 'handler';
 }
 
 export interface RouteContext<P, Q, B> {
@@ -92,22 +96,35 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
       >);
       return res.headersSent || !result ? null : result;
     };
-    const key = spec.idempotent ? IdempotencyStore.header(req) : undefined;
+    const key = spec.idempotent === true ? IdempotencyStore.header(req) : undefined;
     if (!key) return send(res, await run());
     const store = req.app.locals.idempotency as IdempotencyStore | undefined;
     if (!store) throw new Error('idempotent route on an app without app.locals.idempotency');
-    const result = await store.run(IdempotencyStore.keyOf(req, key), run);
-    if (result?.replayed) res.set('idempotent-replayed', 'true');
+    const result = await store.run(
+      IdempotencyStore.keyOf(req, key),
+      run,
+      IdempotencyStore.fingerprintOf(req),
+    );
     send(res, result);
   });
 }
 
-function send(
+/** Sends a result; a RawJson in the body (a message payload) is written as its exact text. */
+export function send(
   res: Response,
-  result: { status: number; body?: unknown; headers?: Record<string, string> } | null,
+  result: { status: number; body?: unknown; headers?: Record<string, string>; replayed?: boolean } | null,
 ): void {
   if (res.headersSent || !result) return;
   if (result.headers) res.set(result.headers);
-  if (result.body === undefined) res.status(result.status).end();
-  else res.status(result.status).json(result.body);
+  if (result.replayed) res.set('idempotent-replayed', 'true');
+  if (result.body === undefined) return void res.status(result.status).end();
+  const text = stringify(result.body)!;
+  // Express's send adds an ETag (a SHA-1 of the body) and freshness checks, which serve
+  // conditional GETs only: a write answers directly (message create is the hot path).
+  if (res.req.method !== 'GET' && res.req.method !== 'HEAD') {
+    res.statusCode = result.status;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('content-length', Buffer.byteLength(text));
+    res.end(text);
+  } else res.status(result.status).type('application/json').send(text);
 }

@@ -43,6 +43,8 @@ export interface Results {
   fanOut100Raw?: Delivered;
   fanOutMany?: FanOut;
   ingest?: Ingest;
+  /** The same burst to an app with no endpoint: the API and PostgreSQL alone. */
+  ingestNoEndpoint?: Ingest;
   rssMb: {
     api: number | null;
     worker: number | null;
@@ -176,6 +178,18 @@ export function markdown(r: Results): string {
       null,
       r.raw?.perSecond,
       `p50 ${t.latency.p50} ms; start p50 ${t.sendLatency.p50} ms`,
+    ]);
+  }
+  if (r.ingestNoEndpoint) {
+    const i = r.ingestNoEndpoint;
+    rows.push([
+      'ingest, no endpoint',
+      `accepted/s at ${i.connections} connections ↑`,
+      i.perSecond,
+      r.temporal?.sendPerSecond,
+      tl?.sendPerSecond,
+      r.raw?.sendPerSecond,
+      `p50 ${i.latency.p50} ms, p99 ${i.latency.p99} ms; ${i.accepted} answered 202, ${i.stored} stored`,
     ]);
   }
   if (r.ingest) {

@@ -266,10 +266,10 @@ async function main(): Promise<number> {
       results.fanOut100TemporalLocal = await bareTemporal(ctx, 'fan100la', 100, 'local');
       results.fanOut100 = await fanOut(ctx, 'fan100', 1, 100);
     });
-    await step(
-      'ingest',
-      async () => void (results.ingest = await ingest(ctx, 'ingest', ingestSeconds, opts.concurrency)),
-    );
+    await step('ingest', async () => {
+      results.ingestNoEndpoint = await ingest(ctx, 'ingest0', ingestSeconds, opts.concurrency, 0);
+      results.ingest = await ingest(ctx, 'ingest', ingestSeconds, opts.concurrency);
+    });
     // The longest scenario last, so an interrupted run still has the others.
     await step(
       'fanout',

@@ -276,12 +276,21 @@ export interface Ingest {
   cpuMsPerDelivery: CpuMs | null;
 }
 
-/** Ingest: autocannon at fixed concurrency, then the backlog must drain with nothing lost. */
-export async function ingest(ctx: Ctx, scope: string, seconds: number, connections: number): Promise<Ingest> {
-  const app = await ctx.hookflow.createApp(scope, 1);
-  ctx.receiver.secrets.set(app.endpoints[0].path, app.endpoints[0].secret);
+/**
+ * Ingest: autocannon at fixed concurrency, then the backlog must drain with nothing lost.
+ * With `endpoints` 0 the app has no endpoint: only the API and PostgreSQL work.
+ */
+export async function ingest(
+  ctx: Ctx,
+  scope: string,
+  seconds: number,
+  connections: number,
+  endpoints: 0 | 1 = 1,
+): Promise<Ingest> {
+  const app = await ctx.hookflow.createApp(scope, endpoints);
+  for (const ep of app.endpoints) ctx.receiver.secrets.set(ep.path, ep.secret);
   const bar = ctx.progress.start(
-    `ingest: POST /msg for ${seconds}s with ${connections} connections (autocannon)`,
+    `ingest: POST /msg to an app with ${endpoints} endpoint(s) for ${seconds}s with ${connections} connections (autocannon)`,
     seconds,
     'seconds',
   );
@@ -309,15 +318,16 @@ export async function ingest(ctx: Ctx, scope: string, seconds: number, connectio
     stored = await ctx.hookflow.countMessages(app.id);
   }
   const accepted = result['2xx'];
+  const toDeliver = endpoints * stored;
   const drain = ctx.progress.start(
-    `ingest: draining the backlog of ${stored} deliveries (${accepted} answered 202 within the burst)`,
-    stored,
+    `ingest: draining the backlog of ${toDeliver} deliveries (${accepted} answered 202 within the burst)`,
+    toDeliver,
     'received',
   );
   let timedOut = false;
   await track(
     drain,
-    ctx.receiver.waitFor(scope, stored, timeoutFor(stored)).catch(() => void (timedOut = true)),
+    ctx.receiver.waitFor(scope, toDeliver, timeoutFor(toDeliver)).catch(() => void (timedOut = true)),
     () => ctx.receiver.count(scope),
   );
   const cpuDrained = ctx.cpu.read();
@@ -325,9 +335,9 @@ export async function ingest(ctx: Ctx, scope: string, seconds: number, connectio
   const times = ctx.receiver.timesOf(scope);
   const last = times.length ? Math.max(...times) : burstEnd;
   const delivered = ctx.receiver.count(scope);
-  if (timedOut) ctx.progress.log(`ingest: backlog did not drain: ${delivered} of ${stored} delivered`);
+  if (timedOut) ctx.progress.log(`ingest: backlog did not drain: ${delivered} of ${toDeliver} delivered`);
   return {
-    endpoints: app.endpoints.length,
+    endpoints,
     connections,
     durationSeconds: round(result.duration, 2),
     accepted,
@@ -337,9 +347,9 @@ export async function ingest(ctx: Ctx, scope: string, seconds: number, connectio
     latency: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
     stored,
     delivered,
-    lost: Math.max(0, stored - delivered),
-    drainSeconds: round((last - burstEnd) / 1000, 2),
-    deliveredPerSecond: round(delivered / ((last - started) / 1000)),
+    lost: Math.max(0, toDeliver - delivered),
+    drainSeconds: endpoints ? round((last - burstEnd) / 1000, 2) : 0,
+    deliveredPerSecond: endpoints ? round(delivered / ((last - started) / 1000)) : 0,
     cpuMsPerAccepted: perItem(cpuBefore, cpuBurst, accepted, HOOKFLOW_STACK),
     cpuMsPerDelivery: perItem(cpuBefore, cpuDrained, delivered, HOOKFLOW_STACK),
   };

@@ -7,14 +7,8 @@ import { conflict, notFound } from '../http-errors';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
-import {
-  channelName,
-  eventTypeName,
-  findMessage,
-  messageOut,
-  messageOutSchema,
-  rowToMessage,
-} from './messages';
+import { channelName, eventTypeName, messageOutSchema } from '../schemas';
+import { findMessage, messageOut, payloadOfM, rowToMessage } from './messages';
 
 const statusText = ['success', 'pending', 'fail', 'sending'] as const;
 const messageStatus = z.coerce
@@ -114,7 +108,7 @@ function msgOf(r: Row) {
 }
 const msgColumns = (content: boolean) =>
   `m.id as m_id, m.app_id as m_app_id, m.event_type as m_event_type, m.event_id as m_event_id, m.channels as m_channels,
-   m.tags as m_tags, ${content ? 'm.payload' : 'null'} as m_payload, m.created_at as m_created_at, m.expires_at as m_expires_at`;
+   m.tags as m_tags, ${payloadOfM(content)} as m_payload, m.created_at as m_created_at, m.expires_at as m_expires_at`;
 
 /** A delivery's state as Svix's MessageStatus: cancelled deliveries read as failed. */
 const deliveryStatus: Record<DeliveryState, number> = {

@@ -11,7 +11,7 @@ import { conflict, HttpError, invalid } from '../http-errors';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
 import { backgroundTaskOut, taskOut } from './background-tasks';
-import { eventTypeName } from './messages';
+import { eventTypeName } from '../schemas';
 
 const PAGE_SIZE = 500;
 const CONCURRENCY = 25;

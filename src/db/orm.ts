@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities';
 import { Migration20261123000000_initial } from './migrations/Migration20261123000000_initial';
 import { Migration20261201000000_attempt_once } from './migrations/Migration20261201000000_attempt_once';
+import { Migration20261201100000_message_content } from './migrations/Migration20261201100000_message_content';
 
 export type Orm = MikroORM;
 
@@ -10,6 +11,7 @@ export type Orm = MikroORM;
 const migrationsList = [
   { name: 'Migration20261123000000_initial', class: Migration20261123000000_initial },
   { name: 'Migration20261201000000_attempt_once', class: Migration20261201000000_attempt_once },
+  { name: 'Migration20261201100000_message_content', class: Migration20261201100000_message_content },
 ];
 
 export function ormOptions(databaseUrl: string, poolMax = 10): Options {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isValidSecret, SECRET_PREFIX } from '../../../src/domain/signing';
 import { headerNameProblem, headerValueProblem, MAX_HEADERS } from '../../../src/domain/headers';
-import { channelName, eventTypeName } from '../messages';
+import { channelName, eventTypeName } from '../../schemas';
 import { metadata, uid } from '../applications-schema';
 
 /**
