@@ -11,6 +11,7 @@ import { gitCommit, machine, markdown, type Results } from './report';
 import { bareTemporal, endToEnd, fanOut, ingest, rawHttp, type Ctx } from './scenarios';
 import { REPO, startStack, type Child, type Stack } from './stack';
 import { targets } from './targets';
+import { freePort } from '../src/temporal/dev-server';
 import { Progress, round } from './util';
 
 const SERVER_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=384';
@@ -189,7 +190,10 @@ async function main(): Promise<number> {
       nodeArgs: opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`] : [],
       log,
     });
-    baselineWorker = stack.spawn('baseline worker', [path.join(__dirname, 'baseline-worker.js')]);
+    const baselinePort = await freePort();
+    baselineWorker = stack.spawn('baseline worker', [path.join(__dirname, 'baseline-worker.js')], {
+      BENCH_BASELINE_PORT: String(baselinePort),
+    });
     connection = await Connection.connect({ address: stack.temporalAddress });
     const temporal = new Client({ connection });
     hookflow = new HookflowClient(stack, receiverUrl, opts.concurrency);
@@ -211,6 +215,7 @@ async function main(): Promise<number> {
       concurrency: opts.concurrency,
       runTag: Date.now().toString(36),
       cpu,
+      baselineStartUrl: `http://127.0.0.1:${baselinePort}/start`,
     };
 
     // Warm-up, not measured: both workers polling, JIT warm, pools open.

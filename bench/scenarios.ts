@@ -21,6 +21,8 @@ export interface Ctx {
   runTag: string;
   /** Reads the CPU time of `hookflow` (and `api`, `worker` apart), `temporal`, `postgres`, `baselineWorker`. */
   cpu: CpuMeter;
+  /** The baseline worker starts workflows eagerly on its own connection when POSTed here. */
+  baselineStartUrl: string;
 }
 
 /** The processes a scenario runs on: their sum is the `stack` CPU figure. */
@@ -127,10 +129,28 @@ const BASELINES = {
 } as const;
 
 /**
- * Bare Temporal: one minimal workflow per delivery, started like Hookflow's dispatcher does
- * (from the bench process, so without eager start). `local` posts from a local activity;
- * `searchAttributes` carries Hookflow's search attributes (start and upsert), to measure
- * what visibility costs on this server.
+ * Asks the baseline worker to start a workflow itself, eagerly on its own connection, as
+ * `hookflow server` starts its deliveries. Waits (bounded) for the worker to listen.
+ */
+async function startInBaselineWorker(ctx: Ctx, body: { workflow: string; id: string; args: unknown[] }) {
+  for (let tries = 0; ; tries++) {
+    try {
+      const res = await fetch(ctx.baselineStartUrl, { method: 'POST', body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`baseline start: ${res.status} ${await res.text()}`);
+      return;
+    } catch (err) {
+      const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+      if (!refused || tries >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * Bare Temporal: one minimal workflow per delivery, started by the baseline worker itself,
+ * eagerly (as `hookflow server` does). `local` posts from a local activity;
+ * `searchAttributes` carries Hookflow's search attributes (start and upsert), started from
+ * the bench process, to measure what visibility costs on this server.
  */
 export async function bareTemporal(
   ctx: Ctx,
@@ -150,11 +170,7 @@ export async function bareTemporal(
       const id = `bench-${ctx.runTag}-${scope}-${i}`;
       const args = [{ url: ctx.receiverUrl + path, id }];
       if (variant !== 'searchAttributes') {
-        await ctx.temporal.workflow.start(workflow, {
-          taskQueue: BASELINE_TASK_QUEUE,
-          workflowId: id,
-          args,
-        });
+        await startInBaselineWorker(ctx, { workflow, id, args });
       } else {
         await ctx.temporal.workflow.start(workflow, {
           taskQueue: BASELINE_TASK_QUEUE,
