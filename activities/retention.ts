@@ -2,7 +2,9 @@ import { Context } from '@temporalio/activity';
 import type { QueryResult } from '@mikro-orm/core';
 import type { Orm } from '../src/db/orm';
 import type { Logger } from '../src/logger';
+import { idAt } from '../src/ids';
 import { metrics } from '../src/metrics';
+import { deleteMessagesSql, type DeletedRows } from '../src/domain/lifecycle-sql';
 
 export interface PruneResult {
   /** Messages whose payload was removed. */
@@ -11,8 +13,14 @@ export interface PruneResult {
   idempotencyRecords: number;
 }
 
+/** An application's retention window: messages with an id below `cutoff` are past it. */
+export interface RetentionApp {
+  id: string;
+  cutoff: string;
+}
+
 /** Heartbeats between batches when run as an activity, so a long pass is seen alive (and can be cancelled). */
-function heartbeat(details: PruneResult): void {
+function heartbeat(details: unknown): void {
   try {
     Context.current().heartbeat(details);
   } catch {
@@ -20,8 +28,12 @@ function heartbeat(details: PruneResult): void {
   }
 }
 
-/** Activities of the PruneExpiredPayloads workflow (payload retention, SPEC "Delivery semantics"). */
-export function createRetentionActivities(deps: { orm: Orm; log: Logger }) {
+/** Activities of the PruneExpiredPayloads workflow (retention, SPEC "Delivery semantics"). */
+export function createRetentionActivities(deps: {
+  orm: Orm;
+  log: Logger;
+  config: { HOOKFLOW_RETENTION_DAYS: number };
+}) {
   const db = () => deps.orm.em.getConnection();
 
   /** Deletes in short statements until none is left, so no transaction holds many row locks for long. */
@@ -38,8 +50,9 @@ export function createRetentionActivities(deps: { orm: Orm; log: Logger }) {
 
   return {
     /**
-     * Deletes the content (message_content row) of every message past its expires_at; the
-     * message row, its deliveries and its attempts stay (the API then shows `payload: {}`).
+     * Deletes the content (message_content row) of every message past its own expires_at
+     * (`payloadRetentionHours`); the message row, its deliveries and attempts stay until
+     * the application's retention removes them (deleteExpiredMessages).
      * A delivery still pending ends as cancelled at its next attempt, which finds no payload.
      */
     async pruneExpiredPayloads(input: { batchSize?: number } = {}): Promise<PruneResult> {
@@ -68,6 +81,64 @@ export function createRetentionActivities(deps: { orm: Orm; log: Logger }) {
       if (done.payloads || done.idempotencyRecords) deps.log.info(done, 'retention: expired payloads pruned');
       return done;
     },
+
+    /**
+     * A page of applications (by id, after `after`) with the id below which their messages
+     * are past retention: `retentionDays`, else HOOKFLOW_RETENTION_DAYS, before `now`.
+     * Ids are ULIDs, so a time is an id bound (idAt) and the window is an index range.
+     */
+    async listRetentionApps(input: {
+      after: string | null;
+      limit: number;
+      now: number;
+    }): Promise<RetentionApp[]> {
+      const rows: Array<{ id: string; retention_days: number | null }> = await db().execute(
+        `select id, retention_days from applications where (?::text is null or id > ?::text) and deleted_at is null
+          order by id limit ?`,
+        [input.after, input.after, input.limit],
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        cutoff: idAt(
+          'msg',
+          new Date(input.now - (r.retention_days ?? deps.config.HOOKFLOW_RETENTION_DAYS) * 86_400_000),
+        ),
+      }));
+    },
+
+    /**
+     * Deletes one batch of an application's messages older than `cutoff` with their
+     * attempts, deliveries and content, in one short transaction. Rows another worker has
+     * locked are skipped (SKIP LOCKED), so several passes can run at once; a message with a
+     * delivery still pending is kept until it settles (its workflow would write an attempt).
+     * `next` is the highest id looked at: the caller's keyset cursor, null when none is left.
+     */
+    async deleteExpiredMessages(input: {
+      appId: string;
+      cutoff: string;
+      after: string | null;
+      batchSize: number;
+    }): Promise<DeletedRows & { next: string | null }> {
+      const rows: Array<DeletedRows & { last: string | null }> = await db().execute(
+        deleteMessagesSql('m.app_id = ? and m.id < ? and (?::text is null or m.id > ?::text)', true),
+        [input.appId, input.cutoff, input.after, input.after, input.batchSize],
+      );
+      const r = rows[0];
+      const deleted = countsOf(r);
+      for (const [table, n] of Object.entries(deleted)) if (n) metrics.retentionDeleted.inc({ table }, n);
+      heartbeat(deleted);
+      return { ...deleted, next: r?.scanned && Number(r.scanned) >= input.batchSize ? r.last : null };
+    },
+  };
+}
+
+function countsOf(r: Partial<DeletedRows> | undefined): DeletedRows {
+  return {
+    scanned: Number(r?.scanned ?? 0),
+    messages: Number(r?.messages ?? 0),
+    deliveries: Number(r?.deliveries ?? 0),
+    attempts: Number(r?.attempts ?? 0),
+    contents: Number(r?.contents ?? 0),
   };
 }
 

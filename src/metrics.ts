@@ -78,6 +78,11 @@ export const metrics = {
     'hookflow_payloads_pruned_total',
     'Message payloads removed by the retention schedule',
   ),
+  retentionDeleted: counter(
+    'hookflow_retention_deleted_rows_total',
+    "Rows the retention schedule deleted past their application's retention, by table: messages, deliveries, attempts, contents",
+    ['table'],
+  ),
 };
 
 /** Counts undispatched deliveries on scrape; the partial index on dispatched_at keeps it cheap. */

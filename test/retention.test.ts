@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { startStack, type Stack } from './harness/stack';
 import { Receiver } from './harness/receiver';
-import { seedApp, seedEndpoint } from './harness/seed';
+import { seedApp, seedEndpoint, seedMessages } from './harness/seed';
 import { eventually } from './harness/wait';
 import { ensureRetentionSchedule } from '../src/worker';
 import { retryNowSignal } from '../workflows/definitions';
 
 /**
- * Payload retention (SPEC "Delivery semantics"): expired payloads are removed by the
- * PruneExpiredPayloads workflow; messages, deliveries and attempts stay.
+ * Retention (SPEC "Delivery semantics"): the PruneExpiredPayloads workflow removes payloads
+ * past their own expiry, and messages past their application's retention with their
+ * content, deliveries and attempts.
  */
 describe('payload retention', () => {
   let stack: Stack;
@@ -142,5 +143,85 @@ describe('payload retention', () => {
     } finally {
       await schedule.delete();
     }
+  });
+
+  it("deletes messages past their application's retention with content, deliveries and attempts", async () => {
+    const day = 86_400_000;
+    const oldAt = new Date(Date.now() - 10 * day);
+    const newAt = new Date(Date.now() - 1 * day);
+    // A week's retention: 10-day-old rows go, day-old rows stay.
+    const appId = await seedApp(stack.services);
+    await db().execute('update applications set retention_days = 7 where id = ?', [appId]);
+    const ep = await seedEndpoint(stack.services, appId, { url: ok.url() });
+    const old = await seedMessages(stack.services, appId, ep.id, { at: oldAt, count: 7 });
+    const fresh = await seedMessages(stack.services, appId, ep.id, { at: newAt, count: 3 });
+    // Still being delivered: kept until its delivery settles (its workflow would write an attempt).
+    const [pending] = await seedMessages(stack.services, appId, ep.id, {
+      at: oldAt,
+      count: 1,
+      state: 'pending',
+    });
+    // A manual resend is a delivery row of its own.
+    await db().execute(
+      `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, workflow_id, trigger)
+       values (?, ?, ?, 'seeded', 'success', ?, 'manual')`,
+      [old[0], ep.id, appId, `resend-${old[0]}`],
+    );
+    // The default retention (90 days) keeps another application's 10-day-old messages.
+    const other = await seedApp(stack.services);
+    const otherEp = await seedEndpoint(stack.services, other, { url: ok.url() });
+    const otherOld = await seedMessages(stack.services, other, otherEp.id, { at: oldAt, count: 2 });
+
+    // Two passes at once (as on two workers), in batches of 2 and 3 calls per run, so both
+    // the keyset loop and continue-as-new are taken.
+    const run = () =>
+      stack.services.temporal.workflow.execute('PruneExpiredPayloads', {
+        taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+        workflowId: `test-retain-${randomBytes(6).toString('hex')}`,
+        args: [{ batchSize: 2, batchesPerRun: 3 }],
+      });
+    const results = await Promise.all([run(), run()]);
+    const sum = (k: 'messages' | 'deliveries' | 'attempts' | 'contents') => results[0][k] + results[1][k];
+    expect(sum('messages')).toBeGreaterThanOrEqual(old.length);
+    expect(sum('deliveries')).toBeGreaterThanOrEqual(old.length + 1);
+    expect(sum('attempts')).toBeGreaterThanOrEqual(old.length);
+    expect(sum('contents')).toBeGreaterThanOrEqual(old.length);
+
+    const idsIn = async (table: string, column: string, app: string) =>
+      (
+        (await db().execute(
+          `select distinct ${column} as id from ${table} where ${table === 'message_content' ? 'msg_id in (select id from messages where app_id = ?)' : 'app_id = ?'} order by 1`,
+          [app],
+        )) as Array<{ id: string }>
+      ).map((r) => r.id);
+    const kept = [...fresh, pending].sort();
+    expect(await idsIn('messages', 'id', appId)).toEqual(kept);
+    expect(await idsIn('message_content', 'msg_id', appId)).toEqual(kept);
+    expect(await idsIn('deliveries', 'msg_id', appId)).toEqual(kept);
+    expect(await idsIn('attempts', 'msg_id', appId)).toEqual(kept);
+    expect(await idsIn('messages', 'id', other)).toEqual([...otherOld].sort());
+    expect(await idsIn('attempts', 'msg_id', other)).toEqual([...otherOld].sort());
+
+    // Nothing orphaned: every delivery, attempt and content row has its message.
+    for (const [table, column] of [
+      ['deliveries', 'msg_id'],
+      ['attempts', 'msg_id'],
+      ['message_content', 'msg_id'],
+    ]) {
+      const orphans = (await db().execute(
+        `select count(*)::int as n from ${table} t where not exists (select 1 from messages m where m.id = t.${column})`,
+      )) as Array<{ n: number }>;
+      expect([table, orphans[0].n]).toEqual([table, 0]);
+    }
+
+    // Progress is in /metrics.
+    const scraped = await stack.call('GET', '/metrics');
+    expect(scraped.body).toMatch(/hookflow_retention_deleted_rows_total\{table="messages"\} [1-9]/);
+
+    // Once the pending delivery settles, the next pass takes it.
+    await db().execute(`update deliveries set state = 'failed' where msg_id = ?`, [pending]);
+    await run();
+    expect(await idsIn('messages', 'id', appId)).toEqual([...fresh].sort());
+    expect(await idsIn('attempts', 'msg_id', appId)).toEqual([...fresh].sort());
   });
 });
