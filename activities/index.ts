@@ -7,6 +7,7 @@ import type { ActivityDeps } from './deps';
 import { makeOperationalSender } from './operational';
 import { createReplayActivities } from './replay';
 import { createRetentionActivities } from './retention';
+import { createDeletionActivities } from './deletion';
 import { metrics } from '../src/metrics';
 
 export type { AttemptInput, AttemptResult } from './attempt';
@@ -55,5 +56,6 @@ export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
     sendOperationalEvent: makeOperationalSender(full),
     ...createReplayActivities(deps),
     ...createRetentionActivities(deps),
+    ...createDeletionActivities(deps),
   };
 }

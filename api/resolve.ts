@@ -11,8 +11,8 @@ import { principalOf } from './middleware/auth';
  */
 export async function findApp(em: EntityManager, req: Request, idOrUid: string): Promise<Application> {
   const app = idOrUid.startsWith('app_')
-    ? await em.findOne(ApplicationSchema, { id: idOrUid })
-    : await em.findOne(ApplicationSchema, { uid: idOrUid });
+    ? await em.findOne(ApplicationSchema, { id: idOrUid, deletedAt: null })
+    : await em.findOne(ApplicationSchema, { uid: idOrUid, deletedAt: null });
   const principal = principalOf(req);
   if (!app || (principal.kind === 'app' && principal.appId !== app.id)) throw notFound('Application');
   return app;

@@ -1,5 +1,6 @@
 import { startStack, type Stack } from './harness/stack';
 import { seedApp, seedEndpoint } from './harness/seed';
+import { eventually } from './harness/wait';
 
 /** /api/v1/app: Svix's application routes, their access rules and their refusals. */
 describe('applications API', () => {
@@ -188,6 +189,17 @@ describe('applications API', () => {
     );
     const res = await stack.call('DELETE', `/api/v1/app/${appId}`);
     expect(res.status).toBe(204);
+    // Hidden at once; the rows go in the background (test/deletion.test.ts has the details).
+    expect((await stack.call('GET', `/api/v1/app/${appId}`)).status).toBe(404);
+    // The DeleteResources workflow needs a worker, which this file otherwise does without.
+    await stack.restartWorker();
+    await eventually(async () => {
+      const tasks = await stack.call('GET', '/api/v1/background-task?task=application.delete&limit=250');
+      return tasks.body.data.some(
+        (t: { status: string; data: { appId?: string } }) =>
+          t.data.appId === appId && t.status === 'finished',
+      );
+    }, 'the application.delete task');
     for (const table of [
       'applications where id',
       'endpoints where app_id',

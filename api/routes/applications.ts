@@ -1,13 +1,15 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApplicationSchema, type Application } from '../../src/db/entities';
 import { newId } from '../../src/ids';
 import type { ApiDeps } from '../context';
-import { conflict, notFound } from '../http-errors';
+import { conflict } from '../http-errors';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp } from '../resolve';
 import { defineRoute } from '../route';
+import { startDeletion } from './deletion';
 import { appIn, appListOut, appOut, appOutSchema, appPatch, type AppIn } from './applications-schema';
 
 const TAG = 'Application';
@@ -71,8 +73,8 @@ export async function findOrCreateApp(
 ): Promise<{ app: Application; created: boolean }> {
   const byPath = async () =>
     idOrUid.startsWith('app_')
-      ? em.fork().findOne(ApplicationSchema, { id: idOrUid })
-      : em.fork().findOne(ApplicationSchema, { uid: idOrUid });
+      ? em.fork().findOne(ApplicationSchema, { id: idOrUid, deletedAt: null })
+      : em.fork().findOne(ApplicationSchema, { uid: idOrUid, deletedAt: null });
   const existing = await byPath();
   if (existing) return { app: existing, created: false };
   const uid = idOrUid.startsWith('app_') ? (input.uid ?? null) : idOrUid;
@@ -105,7 +107,8 @@ function rowToApp(r: Record<string, unknown>): Application {
  * everything else here is the operator's (admin token): the rate, retention and the
  * `webhooksEnabled` switch are not the tenant's to change.
  */
-export function applicationsRouter({ orm }: ApiDeps): Router {
+export function applicationsRouter(deps: ApiDeps): Router {
+  const { orm } = deps;
   const router = Router();
 
   defineRoute(
@@ -122,7 +125,7 @@ export function applicationsRouter({ orm }: ApiDeps): Router {
     },
     async ({ query: q }) => {
       const ks = keyset(q, 'ascending');
-      const where: string[] = ['true'];
+      const where: string[] = ['a.deleted_at is null'];
       const args: unknown[] = [];
       if (ks.after) {
         where.push(`a.id ${ks.op} ?`);
@@ -274,23 +277,24 @@ export function applicationsRouter({ orm }: ApiDeps): Router {
       method: 'delete',
       path: '/app/:app',
       operationId: 'v1.application.delete',
-      summary: 'Delete an application with its endpoints, messages and attempts',
+      summary:
+        'Delete an application with its endpoints, messages and attempts; the rows go in the background (task `application.delete`)',
       tag: TAG,
       access: 'admin',
       params: appParams,
       responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' } },
     },
     async ({ req, params }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      await em.transactional(async (tx) => {
-        const conn = tx.getConnection();
-        const ctx = tx.getTransactionContext();
-        // Endpoints, messages and their deliveries go by foreign-key cascade; attempts have
-        // no foreign key (they are written at high rate), so they are deleted here.
-        await conn.execute('delete from attempts where app_id = ?', [app.id], 'run', ctx);
-        const deleted = await conn.execute('delete from applications where id = ?', [app.id], 'run', ctx);
-        if (!(deleted as { affectedRows?: number }).affectedRows) throw notFound('Application');
+      const app = await findApp(orm.em.fork(), req, params.app);
+      // Hidden at once (and its uid freed); DeleteResources removes its rows in batches.
+      await startDeletion(deps, { appId: app.id }, async (conn, ctx) => {
+        const hidden = await conn.execute<QueryResult>(
+          'update applications set deleted_at = now(), uid = null where id = ? and deleted_at is null',
+          [app.id],
+          'run',
+          ctx as never,
+        );
+        return hidden.affectedRows > 0;
       });
       return { status: 204 };
     },

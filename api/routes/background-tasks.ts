@@ -10,7 +10,13 @@ import { principalOf } from '../middleware/auth';
 import { keyset, page, paginationQuery } from '../pagination';
 import { defineRoute } from '../route';
 
-export const taskKinds = ['endpoint.recover', 'endpoint.replay', 'application.replay'] as const;
+export const taskKinds = [
+  'endpoint.recover',
+  'endpoint.replay',
+  'application.replay',
+  'endpoint.delete',
+  'application.delete',
+] as const;
 export const taskStatuses = ['running', 'finished', 'failed', 'cancelled'] as const;
 
 /** Svix's BackgroundTaskOut (RecoverOut/ReplayOut are the same without `data`). */
@@ -138,7 +144,8 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
       method: 'post',
       path: '/background-task/:task/cancel',
       operationId: 'v1.background-task.cancel',
-      summary: 'Cancel a running replay; it stops starting deliveries and reports how far it got',
+      summary:
+        'Cancel a running replay; it stops starting deliveries and reports how far it got (deletions cannot be cancelled)',
       tag: 'Background Task',
       params: taskParams,
       responses: {
@@ -146,13 +153,15 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
           description: 'Cancellation requested; the task turns cancelled shortly',
           schema: backgroundTaskOut,
         },
-        409: { description: 'The task is not running' },
+        409: { description: 'The task is not running, or is a deletion' },
       },
     },
     async ({ req, params }) => {
       const em = orm.em.fork();
       const row = await findTask(em, req, params.task);
       if (row.status !== 'running') throw conflict(`Background task ${row.id} is ${row.status}, not running`);
+      if (row.task.endsWith('.delete'))
+        throw conflict(`Background task ${row.id} is a deletion, which cannot be cancelled`);
       try {
         if (!row.workflow_id) throw new WorkflowNotFoundError('no workflow', '', undefined);
         await temporal.workflow.getHandle(row.workflow_id).signal(cancelReplaySignal);

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { QueryResult } from '@mikro-orm/core';
 import { EndpointSchema } from '../../src/db/entities';
 import type { ApiDeps } from '../context';
 import { HttpError, invalid, notFound } from '../http-errors';
@@ -6,6 +7,7 @@ import { uid } from './applications-schema';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
+import { startDeletion } from './deletion';
 import { endpointEvents } from './endpoints/lifecycle';
 import { endpointOut } from './endpoints/model';
 import {
@@ -193,7 +195,16 @@ export function endpointsRouter(deps: ApiDeps): Router {
       const em = orm.em.fork();
       const app = await findApp(em, req, params.app);
       const ep = await findEndpoint(em, app, params.endpoint);
-      await em.getConnection().execute('delete from endpoints where id = ? and app_id = ?', [ep.id, app.id]);
+      // Gone from the API at once; DeleteResources stops its deliveries and removes their rows.
+      await startDeletion(deps, { appId: app.id, endpointId: ep.id }, async (conn, ctx) => {
+        const deleted = await conn.execute<QueryResult>(
+          'delete from endpoints where id = ? and app_id = ?',
+          [ep.id, app.id],
+          'run',
+          ctx as never,
+        );
+        return deleted.affectedRows > 0;
+      });
       await events.deleted(app, ep);
       return { status: 204 };
     },

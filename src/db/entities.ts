@@ -14,6 +14,8 @@ export interface Application {
   metadata: Record<string, string>;
   webhooksEnabled: boolean;
   retentionDays: number | null;
+  /** Set when a delete was asked for: hidden from the API while its rows are removed. */
+  deletedAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -161,6 +163,7 @@ export const ApplicationSchema = new EntitySchema<Application>({
     metadata: { type: 'json' },
     webhooksEnabled: { type: 'boolean', default: true },
     retentionDays: { type: 'integer', nullable: true },
+    deletedAt: { type: 'Date', nullable: true },
     ...timestamps,
   },
 });

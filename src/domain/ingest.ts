@@ -55,7 +55,7 @@ function ingestSql(by: 'id' | 'uid', onlyTo: boolean): string {
   return `
 with app as (
   select id, webhooks_enabled, retention_days from applications
-   where ${by} = $1::text and ($2::text is null or id = $2::text)
+   where ${by} = $1::text and ($2::text is null or id = $2::text) and deleted_at is null
 ), idem as (
   insert into idempotency_records as r (key, fingerprint, state, status_code, response_body, created_at, expires_at)
   select $3::text, $4::text, 'done', 202, $5::text, now(), now() + make_interval(hours => $15::int)

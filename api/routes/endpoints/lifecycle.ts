@@ -36,8 +36,8 @@ export function endpointEvents({
       }
     },
 
+    /** Its running deliveries are stopped by the DeleteResources workflow. */
     async deleted(app: Application, ep: Endpoint): Promise<void> {
-      await signal(ep.id, 'Endpoint deleted');
       await emit('endpoint.deleted', operationalData(app, ep));
     },
   };
