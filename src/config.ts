@@ -83,6 +83,8 @@ export const configSchema = z.object({
   HOOKFLOW_WORKER_CACHE: z.coerce.number().int().min(0).max(100_000).default(250),
   HOOKFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(100),
   HOOKFLOW_RETENTION_SCHEDULE_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /** Bytes of each attempt's response body kept in `attempts.response`; longer ones are cut (`responseTruncated`). */
+  HOOKFLOW_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
   HOOKFLOW_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HOOKFLOW_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** OpenTelemetry: traces go to this OTLP/HTTP collector (e.g. http://localhost:4318) when set. */

@@ -159,6 +159,7 @@ export async function startWorker(
   const http = new SafeHttpClient({
     timeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS,
     allowedCidrs: config.HOOKFLOW_ALLOWED_CIDRS,
+    maxResponseBytes: config.HOOKFLOW_MAX_RESPONSE_BYTES,
   });
   const activities = createActivities({ ...services, http });
   const { tracing } = services;

@@ -12,6 +12,8 @@ describe('configuration', () => {
     expect(c.HOOKFLOW_HTTP_TIMEOUT_MS).toBe(15000);
     expect(c.HOOKFLOW_ALLOWED_CIDRS).toEqual([]);
     expect(c.HOOKFLOW_HTTPS_ONLY).toBe(false);
+    expect(c.HOOKFLOW_MAX_RESPONSE_BYTES).toBe(20_000);
+    expect(c.HOOKFLOW_RETENTION_DAYS).toBe(90);
   });
 
   it.each([
@@ -22,6 +24,8 @@ describe('configuration', () => {
     ['TEMPORAL_ADDRESS', 'no-port', /TEMPORAL_ADDRESS: must be host:port/],
     ['HOOKFLOW_HTTPS_ONLY', 'maybe', /HOOKFLOW_HTTPS_ONLY: must be true or false/],
     ['HOOKFLOW_ADMIN_TOKEN', 'short', /HOOKFLOW_ADMIN_TOKEN: must be at least 16/],
+    ['HOOKFLOW_MAX_RESPONSE_BYTES', '0', /HOOKFLOW_MAX_RESPONSE_BYTES/],
+    ['HOOKFLOW_MAX_RESPONSE_BYTES', 'lots', /HOOKFLOW_MAX_RESPONSE_BYTES/],
   ])('refuses %s=%s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
