@@ -56,6 +56,11 @@ export const metrics = {
     'hookflow_dispatch_backlog',
     'Deliveries this API process holds in memory, waiting for or in their workflow start',
   ),
+  dispatchDeferred: counter(
+    'hookflow_dispatch_deferred_total',
+    'Deliveries this API process left to the reconciler, by reason: queue_full (past maxQueued), start_failed (Temporal did not take the start)',
+    ['reason'],
+  ),
   undispatched: gauge(
     'hookflow_undispatched_deliveries',
     'Deliveries stored in PostgreSQL whose workflow has not been started yet (the reconciler picks them up)',

@@ -4,6 +4,7 @@ import { Receiver } from './harness/receiver';
 import { seedApp, seedEndpoint } from './harness/seed';
 import { eventually } from './harness/wait';
 import { startMetricsServer } from '../src/metrics';
+import { Dispatcher } from '../src/domain/dispatcher';
 import { endpointDisabledSignal } from '../workflows/definitions';
 import { sample } from './harness/prometheus';
 
@@ -106,6 +107,51 @@ describe('metrics', () => {
     } finally {
       await db.execute('delete from messages where id = ?', [msgId]);
     }
+  });
+
+  it('counts what the dispatcher leaves to the reconciler, in /metrics and health details', async () => {
+    // A dispatcher of its own, two deep, starting on a task queue nobody polls.
+    const dispatcher = new Dispatcher({
+      orm: stack.services.orm,
+      temporal: stack.services.temporal,
+      taskQueue: `unpolled-${randomBytes(6).toString('hex')}`,
+      schedule: [600],
+      attemptTimeoutMs: 1000,
+      concurrency: 1,
+      maxQueued: 2,
+      log: stack.services.log,
+    });
+    const before = sample(await scrape(), 'hookflow_dispatch_deferred_total', { reason: 'queue_full' });
+    const refs = Array.from({ length: 5 }, (_, i) => ({
+      msgId: `msg_${randomBytes(12).toString('hex')}`,
+      endpointId: `ep_none${i}`,
+      appId: 'app_none',
+      eventType: 'x',
+    }));
+    dispatcher.enqueue(refs);
+    // Two fit the queue; three are left to the reconciler (they are stored undispatched).
+    expect(dispatcher.stats()).toMatchObject({
+      maxQueued: 2,
+      deferredToReconciler: { queueFull: 3, startFailed: 0 },
+    });
+    await dispatcher.idle();
+    expect(sample(await scrape(), 'hookflow_dispatch_deferred_total', { reason: 'queue_full' })).toBe(
+      before + 3,
+    );
+    for (const r of refs.slice(0, 2))
+      await stack.services.temporal.workflow
+        .getHandle(`deliver-${r.msgId}-${r.endpointId}`)
+        .terminate('test');
+
+    const details = await stack.call('GET', '/api/v1/health/details', undefined, null);
+    expect(details.body.dispatcher).toEqual({
+      backlog: expect.any(Number),
+      queued: expect.any(Number),
+      inFlight: expect.any(Number),
+      maxQueued: expect.any(Number),
+      deferredToReconciler: { queueFull: expect.any(Number), startFailed: expect.any(Number) },
+      undispatched: expect.any(Number),
+    });
   });
 
   it('counts bulk replays and the deliveries they start', async () => {

@@ -24,7 +24,7 @@ async function timed<T>(fn: () => Promise<T>, timeoutMs = 3000) {
  * answers). Temporal being down does not take the API out of rotation: messages wait in
  * PostgreSQL for the reconciler. `/health/details` says how each part is doing.
  */
-export function healthRouter({ orm, temporal, config }: ApiDeps): Router {
+export function healthRouter({ orm, temporal, config, dispatcher }: ApiDeps): Router {
   const router = Router();
   router.all('/health', async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -35,7 +35,7 @@ export function healthRouter({ orm, temporal, config }: ApiDeps): Router {
   });
   router.get('/health/ping', (_req, res) => void res.json({ response: 'pong' }));
   router.get('/health/details', async (_req, res) => {
-    const [db, tmp, workers] = await Promise.all([
+    const [db, tmp, workers, undispatched] = await Promise.all([
       timed(() => orm.em.getConnection().execute('select 1')),
       timed(() => temporal.workflowService.getSystemInfo({})),
       timed(() =>
@@ -44,6 +44,14 @@ export function healthRouter({ orm, temporal, config }: ApiDeps): Router {
           taskQueue: { name: config.TEMPORAL_TASK_QUEUE },
           taskQueueType: 1, // workflow task queue
         }),
+      ),
+      // The partial index on undispatched deliveries keeps this cheap.
+      timed(() =>
+        orm.em
+          .getConnection()
+          .execute<Array<{ n: string }>>(
+            'select count(*)::text as n from deliveries where dispatched_at is null',
+          ),
       ),
     ]);
     const pollers = workers.ok ? (workers.value.pollers ?? []).length : 0;
@@ -63,6 +71,11 @@ export function healthRouter({ orm, temporal, config }: ApiDeps): Router {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         latencyMs: workers.latencyMs,
         ...(workers.ok ? {} : { error: workers.error }),
+      },
+      // This API process's in-memory backlog, and what it left to the reconciler since it started.
+      dispatcher: {
+        ...dispatcher.stats(),
+        undispatched: undispatched.ok ? Number(undispatched.value[0]?.n ?? 0) : null,
       },
     };
     res.status(db.ok ? 200 : 503).json(body);

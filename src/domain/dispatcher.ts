@@ -41,7 +41,8 @@ export class Dispatcher {
   private idleWaiters: Array<() => void> = [];
   private readonly concurrency: number;
   private readonly maxQueued: number;
-  private dropped = 0;
+  /** Deliveries left to the reconciler since start: the queue was full, or their start failed. */
+  private readonly deferredCounts = { queueFull: 0, startFailed: 0 };
 
   constructor(private readonly opts: DispatcherOptions) {
     this.concurrency = opts.concurrency ?? 32;
@@ -52,10 +53,23 @@ export class Dispatcher {
     return this.queue.length + this.inFlight;
   }
 
+  /** What /api/v1/health/details shows of this process's dispatcher. */
+  stats() {
+    return {
+      backlog: this.backlog,
+      queued: this.queue.length,
+      inFlight: this.inFlight,
+      maxQueued: this.maxQueued,
+      deferredToReconciler: { ...this.deferredCounts },
+    };
+  }
+
   enqueue(refs: DeliveryRef[]): void {
     for (const ref of refs) {
       if (this.queue.length >= this.maxQueued) {
-        this.dropped++;
+        // Stored and undispatched: the reconciler starts it from PostgreSQL.
+        this.deferredCounts.queueFull++;
+        metrics.dispatchDeferred.inc({ reason: 'queue_full' });
         continue;
       }
       this.queue.push(ref);
@@ -74,12 +88,14 @@ export class Dispatcher {
       const ref = this.queue.shift()!;
       this.inFlight++;
       this.startFirstDelivery(ref)
-        .catch((err) =>
+        .catch((err) => {
+          this.deferredCounts.startFailed++;
+          metrics.dispatchDeferred.inc({ reason: 'start_failed' });
           this.opts.log.warn(
             { err: String(err), msgId: ref.msgId, endpointId: ref.endpointId },
             'dispatch deferred to reconciler',
-          ),
-        )
+          );
+        })
         .finally(() => {
           this.inFlight--;
           this.pump();
