@@ -440,7 +440,10 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       params: msgParams.extend({ endpoint: z.string().min(1).max(256) }),
       idempotent: true,
       responses: {
-        202: { description: 'Accepted: a new delivery is under way' },
+        202: {
+          description: 'Accepted: a new delivery is under way',
+          schema: z.object({}).strict().meta({ id: 'EmptyResponse' }),
+        },
         404: { description: 'Not found' },
         409: { description: 'The endpoint is disabled, or the message content was deleted' },
       },
@@ -460,7 +463,8 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
         workflowId,
         'manual',
       );
-      return { status: 202 };
+      // `{}` as Svix answers: the SDKs parse a JSON body here (an empty one throws).
+      return { status: 202, body: {} };
     },
   );
 

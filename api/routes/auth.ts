@@ -1,7 +1,9 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../context';
-import { invalid } from '../http-errors';
+import { badRequest, invalid } from '../http-errors';
+import { principalOf } from '../middleware/auth';
+import { revokeToken } from '../../src/domain/token-revocation';
 import { findApp } from '../resolve';
 import { defineRoute } from '../route';
 import { appIn } from './applications-schema';
@@ -97,13 +99,21 @@ export function authRouter({ orm, tokens, config }: ApiDeps): Router {
       method: 'post',
       path: '/auth/logout',
       operationId: 'v1.authentication.logout',
-      summary: 'Log out (a no-op: app tokens are stateless JWTs that end at their expiry)',
+      summary: 'Log out: the application token of this request is revoked (the admin token cannot be)',
       tag: TAG,
-      responses: { 204: { description: 'Done' } },
+      responses: {
+        204: { description: 'Revoked: the token is refused from now on' },
+        400: { description: 'The admin token: it is configuration and cannot be logged out' },
+      },
     },
-    // Nothing to revoke server-side; the portal forgets its token. Revocation before expiry
-    // would need a deny list, which Hookflow does not keep.
-    async () => ({ status: 204 }),
+    async ({ req }) => {
+      const principal = principalOf(req);
+      if (principal.kind !== 'app')
+        throw badRequest('Only application tokens can be logged out; the admin token is configuration');
+      const token = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')![1];
+      await revokeToken(orm, token, new Date(principal.expiresAt * 1000));
+      return { status: 204 };
+    },
   );
 
   return router;

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { isValidSecret, SECRET_PREFIX } from '../../../src/domain/signing';
-import { headerNameProblem, headerValueProblem, MAX_HEADERS } from '../../../src/domain/headers';
+import {
+  headerNameProblem,
+  headerValueProblem,
+  MAX_HEADERS,
+  MAX_NAME_LENGTH,
+} from '../../../src/domain/headers';
 import { channelName, eventTypeName } from '../messages';
 import { metadata, uid } from '../applications-schema';
 
@@ -214,7 +219,19 @@ export const secretRotateIn = z
   .strict();
 
 export const headersIn = z.object({ headers: headersMap }).strict();
-export const headersPatchIn = z.object({ headers: headersPatchMap }).strict();
+/**
+ * Svix's EndpointHeadersPatchIn: `headers` merges (a null value removes, the older form) and
+ * `deleteHeaders` (current SDKs) names headers to remove.
+ */
+export const headersPatchIn = z
+  .object({
+    headers: headersPatchMap,
+    deleteHeaders: z
+      .array(z.string().min(1).max(MAX_NAME_LENGTH))
+      .max(MAX_HEADERS, `must list at most ${MAX_HEADERS} headers`)
+      .optional(),
+  })
+  .strict();
 export const headersOut = z.object({
   headers: z.record(z.string(), z.string()),
   sensitive: z.array(z.string()),
