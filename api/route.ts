@@ -75,7 +75,12 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
         ? { content: { 'application/json': { schema: spec.body } }, required: true }
         : undefined,
       headers: spec.idempotent
-        ? z.object({ 'idempotency-key': z.string().min(1).max(256).optional() })
+        ? z.object({
+            'idempotency-key': z
+              .string()
+              .regex(/^[\x21-\x7e]{1,256}$/)
+              .optional(),
+          })
         : undefined,
     },
     responses: Object.fromEntries(

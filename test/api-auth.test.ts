@@ -149,7 +149,7 @@ describe('auth API', () => {
 
   it('refuses to log out the admin token (configuration) or no token', async () => {
     const admin = await stack.call('POST', '/api/v1/auth/logout');
-    expect(admin.status).toBe(400);
+    expect(admin.status).toBe(403);
     expect(admin.body.detail).toMatch(/admin token/);
     expect((await stack.call('GET', '/api/v1/app')).status).toBe(200);
     expect((await stack.call('POST', '/api/v1/auth/logout', undefined, null)).status).toBe(401);

@@ -47,9 +47,9 @@ export function methodNotAllowed(routes: () => KnownRoute[]) {
     if (!allowed.size) return next();
     if (allowed.has('GET')) allowed.add('HEAD');
     allowed.add('OPTIONS');
-    if (allowed.has(req.method)) return next();
     const allow = [...allowed].join(', ');
     if (req.method === 'OPTIONS') return void res.set('allow', allow).status(204).end();
+    if (allowed.has(req.method)) return next();
     throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; use ${allow}`, {
       allow,
     });

@@ -66,8 +66,44 @@ export function openApiDocument() {
     // Relative: the document is right wherever the API is served from.
     servers: [{ url: '/' }],
   });
-  cached = { size, doc };
-  return doc;
+  cached = { size, doc: storableStrings(nullableRefs(doc)) };
+  return cached.doc;
+}
+
+/**
+ * Every string the API reads is refused if it holds NUL or an unpaired surrogate
+ * (api/validate.ts: PostgreSQL cannot store them); the document says so on every string.
+ * Only NUL is in the pattern: JSON Schema validators on Unicode scalar values (Rust's,
+ * schemathesis') cannot compile surrogates, and UTF-8 cannot carry an unpaired one anyway.
+ */
+const STORABLE = '^[^\\u0000]*$';
+function storableStrings<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(storableStrings) as T;
+  if (!node || typeof node !== 'object') return node;
+  const obj = Object.fromEntries(
+    Object.entries(node as Record<string, unknown>).map(([k, v]) => [k, storableStrings(v)]),
+  );
+  const type = obj.type;
+  const isString = type === 'string' || (Array.isArray(type) && type.includes('string'));
+  if (!isString || obj.enum || obj.format) return obj as T;
+  if (!obj.pattern) return { ...obj, pattern: STORABLE } as T;
+  return { ...obj, allOf: [...((obj.allOf as unknown[]) ?? []), { pattern: STORABLE }] } as T;
+}
+
+/**
+ * zod-to-openapi writes a nullable registered schema as `allOf: [$ref, {type: [object,
+ * null]}]`, which no null satisfies; the document says what the server takes: either.
+ */
+function nullableRefs<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(nullableRefs) as T;
+  if (!node || typeof node !== 'object') return node;
+  const obj = node as Record<string, unknown>;
+  const all = obj.allOf as Array<Record<string, unknown>> | undefined;
+  if (Object.keys(obj).length === 1 && all?.length === 2 && all[0].$ref && Array.isArray(all[1].type)) {
+    if (Object.keys(all[1]).length === 1 && (all[1].type as string[]).includes('null'))
+      return { anyOf: [{ $ref: all[0].$ref }, { type: 'null' }] } as T;
+  }
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, nullableRefs(v)])) as T;
 }
 
 const styleHash = createHash('sha256').update(REFERENCE_CSS).digest('base64');

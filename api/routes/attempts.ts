@@ -7,6 +7,7 @@ import { conflict, notFound } from '../http-errors';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
+import { isoDateTime, queryIntEnum } from '../schema-formats';
 import {
   channelName,
   eventTypeName,
@@ -17,14 +18,11 @@ import {
 } from './messages';
 
 const statusText = ['success', 'pending', 'fail', 'sending'] as const;
-const messageStatus = z.coerce
-  .number()
-  .int()
-  .refine((n) => n >= 0 && n <= 3, 'must be 0 (success), 1 (pending), 2 (fail) or 3 (sending)');
-const statusCodeClass = z.coerce
-  .number()
-  .int()
-  .refine((n) => [0, 100, 200, 300, 400, 500].includes(n), 'must be one of 0, 100, 200, 300, 400, 500');
+const messageStatus = queryIntEnum([0, 1, 2, 3], 'must be 0 (success), 1 (pending), 2 (fail) or 3 (sending)');
+const statusCodeClass = queryIntEnum(
+  [0, 100, 200, 300, 400, 500],
+  'must be one of 0, 100, 200, 300, 400, 500',
+);
 const bool = z.enum(['true', 'false']);
 const eventTypes = z.preprocess(
   (v) => (v === undefined ? undefined : Array.isArray(v) ? v : String(v).split(',')),
@@ -37,8 +35,8 @@ const filters = paginationQuery.extend({
   event_types: eventTypes.optional(),
   channel: channelName.optional(),
   tag: z.string().max(128).optional(),
-  before: z.iso.datetime({ offset: true }).optional(),
-  after: z.iso.datetime({ offset: true }).optional(),
+  before: isoDateTime.optional(),
+  after: isoDateTime.optional(),
   with_content: bool.default('true'),
   // Sent by Svix SDKs; statuses are always the expanded ones here.
   expanded_statuses: bool.optional(),

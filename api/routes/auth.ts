@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../context';
-import { badRequest, invalid } from '../http-errors';
+import { forbidden } from '../http-errors';
 import { principalOf } from '../middleware/auth';
 import { revokeToken } from '../../src/domain/token-revocation';
 import { findApp } from '../resolve';
@@ -32,7 +32,12 @@ const portalAccessIn = z
       )
       .max(50)
       .optional(),
-    readOnly: z.boolean().nullish(),
+    // Refused rather than ignored, so nobody hands out a "read-only" link that can write.
+    readOnly: z
+      .boolean()
+      .nullish()
+      .refine((v) => !v, 'read-only portal sessions are not supported')
+      .meta({ enum: [false, null] }),
     sessionId: z.string().min(1).max(256).nullish(),
     capabilities: z
       .array(
@@ -80,7 +85,6 @@ export function authRouter({ orm, tokens, config }: ApiDeps): Router {
       },
     },
     async ({ req, params, body }) => {
-      if (body.readOnly) throw invalid(['body', 'readOnly'], 'read-only portal sessions are not supported');
       const em = orm.em.fork();
       // As Svix: `application` creates the application when the path names none yet.
       const app = body.application
@@ -103,13 +107,13 @@ export function authRouter({ orm, tokens, config }: ApiDeps): Router {
       tag: TAG,
       responses: {
         204: { description: 'Revoked: the token is refused from now on' },
-        400: { description: 'The admin token: it is configuration and cannot be logged out' },
+        403: { description: 'The admin token: it is configuration and cannot be logged out' },
       },
     },
     async ({ req }) => {
       const principal = principalOf(req);
       if (principal.kind !== 'app')
-        throw badRequest('Only application tokens can be logged out; the admin token is configuration');
+        throw forbidden('Only application tokens can be logged out; the admin token is configuration');
       const token = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')![1];
       await revokeToken(orm, token, new Date(principal.expiresAt * 1000));
       return { status: 204 };

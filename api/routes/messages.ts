@@ -11,6 +11,7 @@ import { conflict, notFound } from '../http-errors';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp } from '../resolve';
 import { defineRoute } from '../route';
+import { isoDateTime } from '../schema-formats';
 import { appIn } from './applications-schema';
 import { principalOf } from '../middleware/auth';
 import { metrics } from '../../src/metrics';
@@ -53,8 +54,8 @@ const stringList = z.preprocess(
 const listQuery = paginationQuery.extend({
   event_types: stringList.optional(),
   channel: channelName.optional(),
-  before: z.iso.datetime({ offset: true }).optional(),
-  after: z.iso.datetime({ offset: true }).optional(),
+  before: isoDateTime.optional(),
+  after: isoDateTime.optional(),
   with_content: z.enum(['true', 'false']).default('true'),
   tag: z.string().max(128).optional(),
 });

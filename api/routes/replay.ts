@@ -10,6 +10,7 @@ import type { ApiDeps } from '../context';
 import { conflict, HttpError, invalid } from '../http-errors';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
+import { isoDateTime } from '../schema-formats';
 import { backgroundTaskOut, taskOut } from './background-tasks';
 import { eventTypeName } from './messages';
 
@@ -17,7 +18,7 @@ const PAGE_SIZE = 500;
 const CONCURRENCY = 25;
 const DEFAULT_RATE = 200;
 
-const when = z.iso.datetime({ offset: true });
+const when = isoDateTime;
 /** Svix's RecoverIn / ReplayIn. */
 const windowIn = z.object({ since: when, until: when.nullish() });
 const bulkIn = windowIn
