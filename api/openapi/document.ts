@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { ApiDeps } from '../context';
 import { registry } from './registry';
+import { storableRequests } from './storable';
 import { renderReference, REFERENCE_CSS } from './reference-page';
 
 /** The version in package.json, found upwards from here (the source tree and the build differ in depth). */
@@ -66,28 +67,9 @@ export function openApiDocument() {
     // Relative: the document is right wherever the API is served from.
     servers: [{ url: '/' }],
   });
-  cached = { size, doc: storableStrings(nullableRefs(doc)) };
+  const out = storableRequests(nullableRefs(doc) as unknown as Parameters<typeof storableRequests>[0]);
+  cached = { size, doc: out as unknown as typeof doc };
   return cached.doc;
-}
-
-/**
- * Every string the API reads is refused if it holds NUL or an unpaired surrogate
- * (api/validate.ts: PostgreSQL cannot store them); the document says so on every string.
- * Only NUL is in the pattern: JSON Schema validators on Unicode scalar values (Rust's,
- * schemathesis') cannot compile surrogates, and UTF-8 cannot carry an unpaired one anyway.
- */
-const STORABLE = '^[^\\u0000]*$';
-function storableStrings<T>(node: T): T {
-  if (Array.isArray(node)) return node.map(storableStrings) as T;
-  if (!node || typeof node !== 'object') return node;
-  const obj = Object.fromEntries(
-    Object.entries(node as Record<string, unknown>).map(([k, v]) => [k, storableStrings(v)]),
-  );
-  const type = obj.type;
-  const isString = type === 'string' || (Array.isArray(type) && type.includes('string'));
-  if (!isString || obj.enum || obj.format) return obj as T;
-  if (!obj.pattern) return { ...obj, pattern: STORABLE } as T;
-  return { ...obj, allOf: [...((obj.allOf as unknown[]) ?? []), { pattern: STORABLE }] } as T;
 }
 
 /**

@@ -15,7 +15,7 @@ export const metadata = z
   .refine((m) => Object.keys(m).length <= 50, {
     message: 'must have at most 50 keys',
   })
-  .meta({ maxProperties: 50 });
+  .meta({ maxProperties: 50, propertyNames: { maxLength: 256 } });
 
 const rate = z.number().int().min(1).max(65535);
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Application } from '../../src/db/entities';
 import { newId } from '../../src/ids';
-import { checkWindow, replayWorkflowId, type ReplayQuery } from '../../src/domain/replay';
+import { checkWindow, MAX_WINDOW_DAYS, replayWorkflowId, type ReplayQuery } from '../../src/domain/replay';
 import { SA } from '../../workflows/definitions';
 import type { ReplayDeliveriesInput } from '../../workflows/replay';
 import type { ApiDeps } from '../context';
@@ -20,7 +20,11 @@ const DEFAULT_RATE = 200;
 
 const when = isoDateTime;
 /** Svix's RecoverIn / ReplayIn. */
-const windowIn = z.object({ since: when, until: when.nullish() });
+const windowIn = z
+  .object({ since: when, until: when.nullish() })
+  .describe(
+    `since before until (default now), neither in the future, at most ${MAX_WINDOW_DAYS} days apart (a 422 otherwise)`,
+  );
 const bulkIn = windowIn
   .extend({
     status: z.enum(['failed', 'missing', 'all']).default('failed'),
@@ -37,6 +41,9 @@ const accepted = {
   202: {
     description: 'Accepted: a background task runs the replay',
     schema: backgroundTaskOut.omit({ data: true }),
+  },
+  422: {
+    description: `Invalid input, or a window that is reversed, in the future or longer than ${MAX_WINDOW_DAYS} days`,
   },
 };
 
