@@ -18,5 +18,5 @@ export interface ActivityDeps {
   dispatcher: Dispatcher;
   lifecycle: EndpointLifecycle;
   log: Logger;
-  settle(msgId: string, endpointId: string, status: DeliveryStatus): Promise<void>;
+  settle(msgId: string, endpointId: string, status: DeliveryStatus, resendWorkflowId?: string): Promise<void>;
 }

@@ -2,6 +2,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, request, errors as undiciErrors } from 'undici';
+import { storableBody } from '../src/domain/response-body';
 
 /**
  * The SSRF-safe outbound client. Every address a request could reach is checked: a literal
@@ -40,7 +41,10 @@ export function isAllowedAddress(address: string, allowed: Cidr[]): boolean {
 export interface SendResult {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The first `maxResponseBytes` of the response, as text PostgreSQL can store (storableBody). */
   body: string;
+  /** The response was longer than what `body` keeps. */
+  truncated: boolean;
   durationMs: number;
 }
 
@@ -105,11 +109,13 @@ export class SafeHttpClient {
       dispatcher: this.agent,
       signal: AbortSignal.timeout(this.opts.timeoutMs),
     } as Parameters<typeof request>[1]);
-    const body = await readCapped(res.body, this.opts.maxResponseBytes ?? 20_000);
+    const max = this.opts.maxResponseBytes ?? 20_000;
+    const { text, truncated } = storableBody(await readCapped(res.body, max), max);
     return {
       statusCode: res.statusCode,
       headers: res.headers,
-      body,
+      body: text,
+      truncated,
       durationMs: Math.round(performance.now() - started),
     };
   }
@@ -119,22 +125,25 @@ export class SafeHttpClient {
   }
 }
 
-/** Reads at most `max` bytes of a response and drops the rest without buffering it. */
+/**
+ * Reads a response up to one byte past `max` (so a cut is known) and drops the rest
+ * without buffering it: a 5 MB answer costs 20 kB of memory.
+ */
 async function readCapped(
   body: AsyncIterable<Buffer> & { destroy?: () => void },
   max: number,
-): Promise<string> {
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     chunks.push(chunk);
     size += chunk.length;
-    if (size >= max) {
+    if (size > max) {
       body.destroy?.();
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+  return Buffer.concat(chunks).subarray(0, max + 1);
 }
 
 export function isTimeout(err: unknown): boolean {

@@ -1,6 +1,8 @@
 import type { QueryResult } from '@mikro-orm/core';
 import type { DeliveryStatus } from '../workflows/definitions';
-import { makeAttempt } from './attempt';
+import { makeAttempt, makeAttemptStep } from './attempt';
+import { makeAfterAttempt } from './lifecycle';
+import { makeRecord } from './record';
 import type { ActivityDeps } from './deps';
 import { makeOperationalSender } from './operational';
 import { createReplayActivities } from './replay';
@@ -11,11 +13,20 @@ export type { AttemptInput, AttemptResult } from './attempt';
 
 /** The worker's activities, built from their dependencies (the Temporal samples' factory pattern). */
 export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
-  async function settle(msgId: string, endpointId: string, status: DeliveryStatus): Promise<void> {
+  async function settle(
+    msgId: string,
+    endpointId: string,
+    status: DeliveryStatus,
+    resendWorkflowId?: string,
+  ): Promise<void> {
+    // A manual resend's row is its own, found by its workflow id.
+    const [where, args] = resendWorkflowId
+      ? [`workflow_id = ? and trigger = 'manual'`, [resendWorkflowId]]
+      : [`msg_id = ? and endpoint_id = ? and trigger <> 'manual'`, [msgId, endpointId]];
     const result = await deps.orm.em.getConnection().execute<QueryResult>(
       `update deliveries set state = ?, next_attempt_at = null, updated_at = now()
-          where msg_id = ? and endpoint_id = ? and state in ('pending', 'sending')`,
-      [status, msgId, endpointId],
+          where ${where} and state in ('pending', 'sending')`,
+      [status, ...args],
       'run',
     );
     // Counted only when this call ended the delivery (a repeat settles nothing).
@@ -24,12 +35,17 @@ export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
   const full: ActivityDeps = { ...deps, settle };
   return {
     attempt: makeAttempt(full),
+    attemptStep: makeAttemptStep(full),
+    recordAttempt: makeRecord(full),
+    afterAttempt: makeAfterAttempt(full),
     async settleDelivery(input: {
       msgId: string;
       endpointId: string;
       status: DeliveryStatus;
+      /** Set by resends (deliveries started before it existed leave it out). */
+      resendWorkflowId?: string;
     }): Promise<void> {
-      await settle(input.msgId, input.endpointId, input.status);
+      await settle(input.msgId, input.endpointId, input.status, input.resendWorkflowId);
     },
     async reconcileDeliveries(): Promise<number> {
       const started = await deps.dispatcher.reconcile();

@@ -12,6 +12,7 @@ import {
 import type { BackgroundTaskStatus } from '../src/db/entities';
 import type { QueryResult } from '@mikro-orm/core';
 import { metrics } from '../src/metrics';
+import { DELIVERY_KEY } from './record';
 
 export interface StartReplayInput {
   taskId: string;
@@ -68,7 +69,7 @@ export function createReplayActivities(deps: { orm: Orm; dispatcher: Dispatcher;
         await db().execute(
           `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id)
            values ${missing.map(() => `(?, ?, ?, ?, 'pending', now(), ?)`).join(', ')}
-           on conflict (msg_id, endpoint_id) do nothing`,
+           on conflict ${DELIVERY_KEY.scheduled} do nothing`,
           missing.flatMap((r) => [
             r.msgId,
             r.endpointId,

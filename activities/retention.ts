@@ -38,17 +38,17 @@ export function createRetentionActivities(deps: { orm: Orm; log: Logger }) {
 
   return {
     /**
-     * Removes the payload of every message past its expires_at; the message row, its
-     * deliveries and its attempts stay (the API then shows `payload: {}`). A delivery
-     * still pending ends as cancelled at its next attempt, which finds no payload.
+     * Deletes the content (message_content row) of every message past its expires_at; the
+     * message row, its deliveries and its attempts stay (the API then shows `payload: {}`).
+     * A delivery still pending ends as cancelled at its next attempt, which finds no payload.
      */
     async pruneExpiredPayloads(input: { batchSize?: number } = {}): Promise<PruneResult> {
       const batchSize = input.batchSize ?? 1000;
       const done: PruneResult = { payloads: 0, idempotencyRecords: 0 };
-      // The partial index messages_expires_idx (expires_at where payload is not null) finds each batch.
+      // The index message_content_expires_idx finds each batch.
       await inBatches(
-        `update messages set payload = null
-          where id in (select id from messages where payload is not null and expires_at < now() limit ?)`,
+        `delete from message_content
+          where msg_id in (select msg_id from message_content where expires_at < now() limit ?)`,
         batchSize,
         (n) => {
           done.payloads += n;

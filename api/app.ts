@@ -38,6 +38,13 @@ function knownRoutes(): KnownRoute[] {
   return [...documented, ...OTHER_ROUTES];
 }
 
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The JSON body's bytes as received: idempotency fingerprints, message payloads. */
+    rawBody?: Buffer;
+  }
+}
+
 /** The HTTP API: Svix-compatible v1 under /api/v1, plus Hookflow's extensions. */
 export function createApp(deps: ApiDeps): Express {
   const app = express();
@@ -47,7 +54,15 @@ export function createApp(deps: ApiDeps): Express {
   app.set('trust proxy', false);
   app.use(securityHeaders());
   app.use(methodNotAllowed(knownRoutes));
-  app.use(express.json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    express.json({
+      limit: '1mb',
+      strict: true,
+      type: ['application/json', 'application/*+json'],
+      // Keeps a reference to the bytes body-parser read anyway (no copy).
+      verify: (req, _res, buf) => void ((req as express.Request).rawBody = buf),
+    }),
+  );
 
   app.use('/api/v1', healthRouter(deps));
   app.use(metricsRouter(deps));
@@ -56,10 +71,11 @@ export function createApp(deps: ApiDeps): Express {
   const v1 = express.Router();
   v1.use(authenticate(deps.tokens, deps.orm));
   v1.use(rateLimit(deps.config.HOOKFLOW_API_RATE_LIMIT));
+  // Messages first: message create is the hot path, and each router ahead is walked per request.
+  v1.use(messagesRouter(deps));
   v1.use(applicationsRouter(deps));
   v1.use(eventTypesRouter(deps));
   v1.use(endpointsRouter(deps));
-  v1.use(messagesRouter(deps));
   v1.use(attemptsRouter(deps));
   v1.use(authRouter(deps));
   v1.use(backgroundTasksRouter(deps));

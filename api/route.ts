@@ -4,6 +4,7 @@ import { registry } from './openapi/registry';
 import { parse } from './validate';
 import { requireAdmin } from './middleware/auth';
 import { IdempotencyStore } from './middleware/idempotency';
+import { stringify } from '../src/domain/raw-json';
 import { invalid } from './http-errors';
 import { errorResponses, httpErrorOut, validationErrorOut, type ResponseDoc } from './openapi/errors';
 
@@ -30,8 +31,11 @@ export interface RouteSpec<
   responses: Record<number, ResponseDoc>;
   /** `admin`: app tokens get 403; `any` (default): admin or an app token (scoped by findApp). */
   access?: 'admin' | 'any';
-  /** Accepts the `idempotency-key` header (POST routes). */
-  idempotent?: boolean;
+  /**
+   * Accepts the `idempotency-key` header (POST routes). `true`: the response is recorded
+   * around the handler; `'handler'`: the handler records it itself, in its own transaction.
+   */
+  idempotent?: boolean | 'handler';
   /**
    * The response holds a secret: the idempotency record keeps its status only, and a
    * replay answers what this returns (e.g. the secret as it is now).
@@ -107,20 +111,24 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
       >);
       return res.headersSent || !result ? null : result;
     };
-    const key = spec.idempotent ? IdempotencyStore.header(req) : undefined;
+    const key = spec.idempotent === true ? IdempotencyStore.header(req) : undefined;
     if (!key) return send(res, await run());
     const store = req.app.locals.idempotency as IdempotencyStore | undefined;
     if (!store) throw new Error('idempotent route on an app without app.locals.idempotency');
     let fresh: Awaited<ReturnType<typeof run>> = null;
-    const result = await store.run(IdempotencyStore.keyOf(req, key), async () => {
-      fresh = await run();
-      return fresh && spec.replaySecret ? { status: fresh.status } : fresh;
-    });
-    if (result?.replayed) res.set('idempotent-replayed', 'true');
-    if (!spec.replaySecret) return send(res, result);
-    if (!result?.replayed) return send(res, fresh);
+    const result = await store.run(
+      IdempotencyStore.keyOf(req, key),
+      async () => {
+        fresh = await run();
+        return fresh && spec.replaySecret ? { status: fresh.status } : fresh;
+      },
+      IdempotencyStore.fingerprintOf(req),
+    );
+    if (!spec.replaySecret || !result) return send(res, result);
+    if (!result.replayed) return send(res, fresh);
     const params = (spec.params ? parse(spec.params, req.params, 'path') : req.params) as z.infer<P>;
-    send(res, (await spec.replaySecret({ req, params })) || null);
+    const again = await spec.replaySecret({ req, params });
+    send(res, again ? { ...again, replayed: true } : null);
   });
 }
 
@@ -155,12 +163,22 @@ function documentedResponses(spec: RouteSpec): Record<number, ResponseDoc> {
   return out;
 }
 
-function send(
+/** Sends a result; a RawJson in the body (a message payload) is written as its exact text. */
+export function send(
   res: Response,
-  result: { status: number; body?: unknown; headers?: Record<string, string> } | null,
+  result: { status: number; body?: unknown; headers?: Record<string, string>; replayed?: boolean } | null,
 ): void {
   if (res.headersSent || !result) return;
   if (result.headers) res.set(result.headers);
-  if (result.body === undefined) res.status(result.status).end();
-  else res.status(result.status).json(result.body);
+  if (result.replayed) res.set('idempotent-replayed', 'true');
+  if (result.body === undefined) return void res.status(result.status).end();
+  const text = stringify(result.body)!;
+  // Express's send adds an ETag (a SHA-1 of the body) and freshness checks, which serve
+  // conditional GETs only: a write answers directly (message create is the hot path).
+  if (res.req.method !== 'GET' && res.req.method !== 'HEAD') {
+    res.statusCode = result.status;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('content-length', Buffer.byteLength(text));
+    res.end(text);
+  } else res.status(result.status).type('application/json').send(text);
 }

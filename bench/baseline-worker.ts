@@ -1,4 +1,6 @@
+import http from 'node:http';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Agent } from 'undici';
 import { createBaselineActivities } from './baseline-activities';
@@ -8,10 +10,13 @@ export const BASELINE_TASK_QUEUE = 'bench-baseline';
 /**
  * The bare-Temporal worker, a process of its own like Hookflow's, with the same worker
  * settings as src/worker.ts (so the comparison is about the work done per delivery,
- * not about tuning) and an undici pool the size of Hookflow's.
+ * not about tuning) and an undici pool the size of Hookflow's. Like `hookflow server`, it
+ * starts the workflows itself, eagerly, on its own connection: the bench asks it to with
+ * `POST /start` on BENCH_BASELINE_PORT (loopback), so both pay for their starts.
  */
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  const concurrency = Number(process.env.HOOKFLOW_WORKER_CONCURRENCY ?? 100);
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000 });
   const workflowBundle = await bundleWorkflowCode({
@@ -24,11 +29,25 @@ async function main(): Promise<void> {
     taskQueue: BASELINE_TASK_QUEUE,
     workflowBundle,
     activities: createBaselineActivities(agent),
-    maxConcurrentActivityTaskExecutions: Number(process.env.HOOKFLOW_WORKER_CONCURRENCY ?? 100),
-    maxConcurrentWorkflowTaskExecutions: 40,
+    maxConcurrentActivityTaskExecutions: concurrency,
+    maxConcurrentLocalActivityExecutions: concurrency,
+    maxConcurrentWorkflowTaskExecutions: Math.max(40, concurrency),
     maxCachedWorkflows: Number(process.env.HOOKFLOW_WORKER_CACHE ?? 250),
   });
-  const stop = () => worker.shutdown();
+  const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  const starter = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const { workflow, id, args } = JSON.parse(body) as { workflow: string; id: string; args: unknown[] };
+      client.workflow
+        .start(workflow, { taskQueue: BASELINE_TASK_QUEUE, workflowId: id, args, requestEagerStart: true })
+        .then((h) => res.writeHead(200).end(String(h.eagerlyStarted)))
+        .catch((err) => res.writeHead(500).end(String(err)));
+    });
+  });
+  starter.listen(Number(process.env.BENCH_BASELINE_PORT ?? 0), '127.0.0.1');
+  const stop = () => (starter.close(), worker.shutdown());
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   await worker.run();

@@ -1,15 +1,26 @@
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import { SA } from '../workflows/definitions';
 import type { createBaselineActivities } from './baseline-activities';
 
-const { post } = proxyActivities<ReturnType<typeof createBaselineActivities>>({
+type Activities = ReturnType<typeof createBaselineActivities>;
+const options = {
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+} as const;
+const { post } = proxyActivities<Activities>(options);
+const local = proxyLocalActivities<Activities>(options);
 
 /** The ceiling for one workflow per delivery: one activity that posts, nothing else. */
 export async function BaselineDelivery(input: { url: string; id: string }): Promise<number> {
   return post(input);
+}
+
+/**
+ * The same POST as a local activity: it runs inside the workflow task, so a first-attempt
+ * success is a start and one workflow-task completion, with no activity task in between.
+ */
+export async function BaselineDeliveryLocal(input: { url: string; id: string }): Promise<number> {
+  return local.post(input);
 }
 
 /**

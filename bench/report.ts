@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import type { CpuMs } from './cpu';
 import type { Delivered, FanOut, Ingest } from './scenarios';
 import type { Breakdown } from './breakdown';
 
@@ -31,14 +32,19 @@ export interface Results {
   };
   raw?: Delivered;
   temporal?: Delivered;
+  /** Bare Temporal with the POST as a local activity. */
+  temporalLocal?: Delivered;
   temporalWithSearchAttributes?: Delivered;
   endToEnd?: Delivered;
   endToEndBreakdown?: Breakdown;
   fanOut100?: FanOut;
   fanOut100Temporal?: Delivered;
+  fanOut100TemporalLocal?: Delivered;
   fanOut100Raw?: Delivered;
   fanOutMany?: FanOut;
   ingest?: Ingest;
+  /** The same burst to an app with no endpoint: the API and PostgreSQL alone. */
+  ingestNoEndpoint?: Ingest;
   rssMb: {
     api: number | null;
     worker: number | null;
@@ -95,32 +101,72 @@ function ratio(ours: number | null | undefined, base: number | null | undefined)
   return `${(ours / base).toFixed(2)}×`;
 }
 
-type Row = [
-  string,
-  string,
-  number | null | undefined,
-  number | null | undefined,
-  number | null | undefined,
-  string,
-];
+type Value = number | null | undefined;
+/** scenario, figure, Hookflow, bare Temporal, bare Temporal with a local activity, raw HTTP, notes */
+type Row = [string, string, Value, Value, Value, Value, string];
+
+/** Hookflow's processes, one by one: `Hookflow 12.3 (API 4.1, worker 8.2), Temporal 9.8, PostgreSQL 3.1`. */
+function cpuNote(c: CpuMs | null | undefined): string {
+  if (!c) return '';
+  const split = c.api !== undefined ? ` (API ${num(c.api)}, worker ${num(c.worker)})` : '';
+  return `Hookflow ${num(c.hookflow)}${split}, Temporal ${num(c.temporal)}, PostgreSQL ${num(c.postgres)}`;
+}
 
 export function markdown(r: Results): string {
   const rows: Row[] = [];
-  const d = (label: string, ours?: Delivered, t?: Delivered, raw?: Delivered) => {
-    rows.push([label, 'deliveries/s ↑', ours?.perSecond, t?.perSecond, raw?.perSecond, '']);
+  const tl = r.temporalLocal;
+  const d = (label: string, ours?: Delivered, t?: Delivered, l?: Delivered, raw?: Delivered) => {
+    rows.push([label, 'deliveries/s ↑', ours?.perSecond, t?.perSecond, l?.perSecond, raw?.perSecond, '']);
     for (const p of ['p50', 'p95', 'p99'] as const)
-      rows.push([label, `send→receipt ${p} ms ↓`, ours?.latency[p], t?.latency[p], raw?.latency[p], '']);
+      rows.push([
+        label,
+        `send→receipt ${p} ms ↓`,
+        ours?.latency[p],
+        t?.latency[p],
+        l?.latency[p],
+        raw?.latency[p],
+        '',
+      ]);
   };
-  if (r.endToEnd || r.temporal || r.raw)
-    d(`end to end, ${r.endToEnd?.count ?? r.settings.messages} messages`, r.endToEnd, r.temporal, r.raw);
+  /** CPU ms per delivery by process; the baselines' own worker stands where Hookflow's does. */
+  const cpu = (label: string, ours?: CpuMs | null, t?: CpuMs | null, l?: CpuMs | null) => {
+    const figure = (what: string) => `CPU ms per delivery, ${what} ↓`;
+    rows.push([
+      label,
+      figure('Hookflow'),
+      ours?.hookflow,
+      t?.baselineWorker,
+      l?.baselineWorker,
+      null,
+      (ours?.api !== undefined ? `API ${ours.api}, worker ${ours.worker}; ` : '') +
+        'baselines: their worker process',
+    ]);
+    rows.push([label, figure('Temporal dev server'), ours?.temporal, t?.temporal, l?.temporal, null, '']);
+    rows.push([label, figure('PostgreSQL'), ours?.postgres, null, null, null, 'all backends']);
+    rows.push([
+      label,
+      figure('stack'),
+      ours?.stack,
+      t?.stack,
+      l?.stack,
+      null,
+      'Hookflow + Temporal + PostgreSQL; baselines: worker + Temporal',
+    ]);
+  };
+  if (r.endToEnd || r.temporal || tl || r.raw) {
+    const label = `end to end, ${r.endToEnd?.count ?? r.settings.messages} messages`;
+    d(label, r.endToEnd, r.temporal, tl, r.raw);
+    cpu(label, r.endToEnd?.cpuMs, r.temporal?.cpuMs, tl?.cpuMs);
+  }
   if (r.endToEnd)
     rows.push([
       'end to end',
       'POST /msg → 202 p50/p99 ms',
       r.endToEnd.sendLatency.p50,
       r.temporal?.sendLatency.p50,
+      tl?.sendLatency.p50,
       r.raw?.sendLatency.p50,
-      `p99 ${r.endToEnd.sendLatency.p99} (start p99 ${num(r.temporal?.sendLatency.p99)})`,
+      `p99 ${r.endToEnd.sendLatency.p99} (start p99 ${num(r.temporal?.sendLatency.p99)}, local ${num(tl?.sendLatency.p99)})`,
     ]);
   if (r.temporalWithSearchAttributes) {
     const t = r.temporalWithSearchAttributes;
@@ -129,8 +175,21 @@ export function markdown(r: Results): string {
       'deliveries/s ↑ (Hookflow column: this variant)',
       t.perSecond,
       r.temporal?.perSecond,
+      null,
       r.raw?.perSecond,
       `p50 ${t.latency.p50} ms; start p50 ${t.sendLatency.p50} ms`,
+    ]);
+  }
+  if (r.ingestNoEndpoint) {
+    const i = r.ingestNoEndpoint;
+    rows.push([
+      'ingest, no endpoint',
+      `accepted/s at ${i.connections} connections ↑`,
+      i.perSecond,
+      r.temporal?.sendPerSecond,
+      tl?.sendPerSecond,
+      r.raw?.sendPerSecond,
+      `p50 ${i.latency.p50} ms, p99 ${i.latency.p99} ms; ${i.accepted} answered 202, ${i.stored} stored`,
     ]);
   }
   if (r.ingest) {
@@ -140,6 +199,7 @@ export function markdown(r: Results): string {
       `accepted/s at ${i.connections} connections ↑`,
       i.perSecond,
       r.temporal?.sendPerSecond,
+      tl?.sendPerSecond,
       r.raw?.sendPerSecond,
       'baselines: workflow starts/s, raw POSTs/s',
     ]);
@@ -149,54 +209,101 @@ export function markdown(r: Results): string {
         `latency ${p} ms ↓`,
         i.latency[p],
         r.temporal?.sendLatency[p],
+        tl?.sendLatency[p],
         r.raw?.sendLatency[p],
         '',
       ]);
+    const a = i.cpuMsPerAccepted;
+    rows.push([
+      'ingest',
+      'CPU ms per accepted message, API, during the burst ↓',
+      a?.api ?? a?.hookflow,
+      null,
+      null,
+      null,
+      (a?.api === undefined ? 'one process: API and worker; ' : `worker ${a.worker}; `) +
+        `Temporal ${num(a?.temporal)}, PostgreSQL ${num(a?.postgres)}, stack ${num(a?.stack)}`,
+    ]);
     rows.push([
       'ingest backlog',
       'delivered/s until drained ↑',
       i.deliveredPerSecond,
       r.temporal?.perSecond,
+      tl?.perSecond,
       r.raw?.perSecond,
       `${i.accepted} answered 202 in the burst, ${i.stored} stored, ${i.delivered} delivered, ${i.lost} lost; drained ${i.drainSeconds}s after the burst`,
     ]);
-  }
-  if (r.fanOut100)
     rows.push([
-      'fan-out 1 × 100 endpoints',
+      'ingest backlog',
+      'CPU ms per delivery, stack, burst → drained ↓',
+      i.cpuMsPerDelivery?.stack,
+      r.temporal?.cpuMs?.stack,
+      tl?.cpuMs?.stack,
+      null,
+      cpuNote(i.cpuMsPerDelivery),
+    ]);
+  }
+  if (r.fanOut100) {
+    const label = 'fan-out 1 × 100 endpoints';
+    rows.push([
+      label,
       'seconds until all 100 ↓',
       r.fanOut100.seconds,
       r.fanOut100Temporal?.seconds,
+      r.fanOut100TemporalLocal?.seconds,
       r.fanOut100Raw?.seconds,
       'baselines: 100 workflows / 100 POSTs',
     ]);
-  if (r.fanOutMany)
     rows.push([
-      `fan-out ${r.fanOutMany.messages} × ${r.fanOutMany.endpoints} endpoints`,
+      label,
+      'CPU ms per delivery, stack ↓',
+      r.fanOut100.cpuMs?.stack,
+      r.fanOut100Temporal?.cpuMs?.stack,
+      r.fanOut100TemporalLocal?.cpuMs?.stack,
+      null,
+      cpuNote(r.fanOut100.cpuMs),
+    ]);
+  }
+  if (r.fanOutMany) {
+    const label = `fan-out ${r.fanOutMany.messages} × ${r.fanOutMany.endpoints} endpoints`;
+    rows.push([
+      label,
       'deliveries/s ↑',
       r.fanOutMany.perSecond,
       r.temporal?.perSecond,
+      tl?.perSecond,
       r.raw?.perSecond,
       `${r.fanOutMany.deliveries} deliveries in ${r.fanOutMany.seconds}s; p99 ${r.fanOutMany.latency.p99} ms`,
     ]);
+    rows.push([
+      label,
+      'CPU ms per delivery, stack ↓',
+      r.fanOutMany.cpuMs?.stack,
+      r.temporal?.cpuMs?.stack,
+      tl?.cpuMs?.stack,
+      null,
+      cpuNote(r.fanOutMany.cpuMs),
+    ]);
+  }
   rows.push([
     'peak RSS',
     'API + worker MB ↓',
     r.rssMb.apiPlusWorker,
     r.rssMb.baselineWorker,
+    r.rssMb.baselineWorker,
     null,
     (r.settings.processes === 'server'
       ? 'one process, `hookflow server`'
       : `API ${num(r.rssMb.api)}, worker ${num(r.rssMb.worker)}`) +
-      '; baseline column: the bare-Temporal worker',
+      '; baseline columns: the bare-Temporal worker (one process runs both baselines)',
   ]);
 
   const lines = [
-    '| scenario | figure | Hookflow | bare Temporal | ratio | raw HTTP | ratio | notes |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| scenario | figure | Hookflow | bare Temporal | ratio | bare Temporal, local activity | ratio | raw HTTP | ratio | notes |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows.map(
-      ([s, f, o, t, h, n]) =>
-        `| ${s} | ${f} | ${num(o)} | ${num(t)} | ${ratio(o, t)} | ${num(h)} | ${ratio(o, h)} | ${n} |`,
+      ([s, f, o, t, l, h, n]) =>
+        `| ${s} | ${f} | ${num(o)} | ${num(t)} | ${ratio(o, t)} | ${num(l)} | ${ratio(o, l)} | ${num(h)} | ${ratio(o, h)} | ${n} |`,
     ),
   ];
   const targets = Object.entries(r.targets).map(

@@ -4,15 +4,18 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import { breakdown } from './breakdown';
+import { CpuMeter } from './cpu';
 import { HookflowClient } from './hookflow-client';
 import { BenchReceiver } from './receiver';
 import { gitCommit, machine, markdown, type Results } from './report';
 import { bareTemporal, endToEnd, fanOut, ingest, rawHttp, type Ctx } from './scenarios';
 import { REPO, startStack, type Child, type Stack } from './stack';
+import { targets } from './targets';
+import { freePort } from '../src/temporal/dev-server';
 import { Progress, round } from './util';
 
 const SERVER_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=384';
-const SCENARIOS = ['raw', 'temporal', 'e2e', 'fanout', 'ingest'] as const;
+const SCENARIOS = ['raw', 'temporal', 'temporal-local', 'e2e', 'fanout', 'ingest'] as const;
 /** Run only when named in --only: experiments, not part of the default table. */
 const EXTRA = ['temporal-sa'] as const;
 
@@ -187,10 +190,21 @@ async function main(): Promise<number> {
       nodeArgs: opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`] : [],
       log,
     });
-    baselineWorker = stack.spawn('baseline worker', [path.join(__dirname, 'baseline-worker.js')]);
+    const baselinePort = await freePort();
+    baselineWorker = stack.spawn('baseline worker', [path.join(__dirname, 'baseline-worker.js')], {
+      BENCH_BASELINE_PORT: String(baselinePort),
+    });
     connection = await Connection.connect({ address: stack.temporalAddress });
     const temporal = new Client({ connection });
     hookflow = new HookflowClient(stack, receiverUrl, opts.concurrency);
+    const pid = (c: Child) => c.process.pid!;
+    const cpu = new CpuMeter({
+      hookflow: [...new Set([pid(stack.api), pid(stack.worker)])],
+      ...(stack.processes === 'split' ? { api: [pid(stack.api)], worker: [pid(stack.worker)] } : {}),
+      temporal: [stack.temporalPid],
+      postgres: [stack.postgresPid],
+      baselineWorker: [pid(baselineWorker)],
+    });
     const ctx: Ctx = {
       stack,
       receiver,
@@ -200,6 +214,8 @@ async function main(): Promise<number> {
       progress,
       concurrency: opts.concurrency,
       runTag: Date.now().toString(36),
+      cpu,
+      baselineStartUrl: `http://127.0.0.1:${baselinePort}/start`,
     };
 
     // Warm-up, not measured: both workers polling, JIT warm, pools open.
@@ -208,6 +224,7 @@ async function main(): Promise<number> {
     ctx.concurrency = 8;
     await endToEnd(ctx, 'warm', 50);
     await bareTemporal(ctx, 'warmwf', 50);
+    await bareTemporal(ctx, 'warmla', 50, 'local');
     await rawHttp(ctx, 'warmraw', 50);
     ctx.concurrency = savedConcurrency;
     results.settings.setupVia = hookflow.setupVia;
@@ -230,9 +247,18 @@ async function main(): Promise<number> {
       async () => void (results.temporal = await bareTemporal(ctx, 'temporal', messages)),
     );
     await step(
+      'temporal-local',
+      async () => void (results.temporalLocal = await bareTemporal(ctx, 'temporalla', messages, 'local')),
+    );
+    await step(
       'temporal-sa',
       async () =>
-        void (results.temporalWithSearchAttributes = await bareTemporal(ctx, 'temporalsa', messages, true)),
+        void (results.temporalWithSearchAttributes = await bareTemporal(
+          ctx,
+          'temporalsa',
+          messages,
+          'searchAttributes',
+        )),
     );
     await step('e2e', async () => {
       const { appId, ...e2e } = await endToEnd(ctx, 'e2e', messages);
@@ -242,12 +268,13 @@ async function main(): Promise<number> {
     await step('fanout', async () => {
       results.fanOut100Raw = await rawHttp(ctx, 'fan100raw', 100);
       results.fanOut100Temporal = await bareTemporal(ctx, 'fan100wf', 100);
+      results.fanOut100TemporalLocal = await bareTemporal(ctx, 'fan100la', 100, 'local');
       results.fanOut100 = await fanOut(ctx, 'fan100', 1, 100);
     });
-    await step(
-      'ingest',
-      async () => void (results.ingest = await ingest(ctx, 'ingest', ingestSeconds, opts.concurrency)),
-    );
+    await step('ingest', async () => {
+      results.ingestNoEndpoint = await ingest(ctx, 'ingest0', ingestSeconds, opts.concurrency, 0);
+      results.ingest = await ingest(ctx, 'ingest', ingestSeconds, opts.concurrency);
+    });
     // The longest scenario last, so an interrupted run still has the others.
     await step(
       'fanout',
@@ -259,34 +286,6 @@ async function main(): Promise<number> {
     progress.log(`bench failed: ${results.error}`);
   }
   return finish();
-}
-
-function targets(r: Results): Results['targets'] {
-  const out: Results['targets'] = {};
-  if (r.endToEnd && r.temporal) {
-    const share = r.endToEnd.perSecond / r.temporal.perSecond;
-    out['end-to-end deliveries/s vs bare Temporal'] = {
-      target: '≥ 80%',
-      value: `${Math.round(share * 100)}%`,
-      met: share >= 0.8,
-    };
-  }
-  if (r.ingest && r.temporal) {
-    const i = r.ingest;
-    const faster = i.perSecond > r.temporal.sendPerSecond;
-    out['ingest not capped by Temporal start rate'] = {
-      target: 'accepted/s above workflow starts/s, backlog drained, nothing lost',
-      value: `${i.perSecond}/s accepted vs ${r.temporal.sendPerSecond}/s starts; ${i.delivered} of ${i.stored} stored delivered, ${i.lost} lost`,
-      met: faster && i.lost === 0 && i.delivered >= i.stored,
-    };
-  }
-  if (r.rssMb.apiPlusWorker !== null)
-    out['peak RSS API + worker'] = {
-      target: '< 400 MB',
-      value: `${r.rssMb.apiPlusWorker} MB`,
-      met: r.rssMb.apiPlusWorker < 400,
-    };
-  return out;
 }
 
 main().then(

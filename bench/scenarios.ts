@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { Pool } from 'undici';
 import { SA } from '../workflows/definitions';
 import { BASELINE_TASK_QUEUE } from './baseline-worker';
+import { perItem, type CpuMeter, type CpuMs } from './cpu';
 import type { HookflowClient } from './hookflow-client';
 import { messageBody } from './hookflow-client';
 import type { BenchReceiver } from './receiver';
@@ -18,7 +19,15 @@ export interface Ctx {
   progress: Progress;
   concurrency: number;
   runTag: string;
+  /** Reads the CPU time of `hookflow` (and `api`, `worker` apart), `temporal`, `postgres`, `baselineWorker`. */
+  cpu: CpuMeter;
+  /** The baseline worker starts workflows eagerly on its own connection when POSTed here. */
+  baselineStartUrl: string;
 }
+
+/** The processes a scenario runs on: their sum is the `stack` CPU figure. */
+const HOOKFLOW_STACK = ['hookflow', 'temporal', 'postgres'];
+const BASELINE_STACK = ['baselineWorker', 'temporal'];
 
 /** Deliveries of one batch: rate from the first send to the last receipt, and per-item latency. */
 export interface Delivered {
@@ -31,6 +40,8 @@ export interface Delivered {
   latency: Latency;
   /** Send to answer (202 / start acknowledged / 200), ms. */
   sendLatency: Latency;
+  /** CPU ms per delivery of each process, first send to last receipt (bench/cpu.ts). */
+  cpuMs: CpuMs | null;
 }
 
 /** Long enough for a slow machine, short enough that a stuck run ends by itself. */
@@ -41,6 +52,7 @@ async function deliverBatch(
   title: string,
   scope: string,
   n: number,
+  stack: string[],
   send: (i: number) => Promise<{ path: string; id: string }>,
 ): Promise<Delivered> {
   const bar = ctx.progress.start(title, n, 'received');
@@ -48,6 +60,7 @@ async function deliverBatch(
   const answered: number[] = new Array(n);
   const keys: Array<{ path: string; id: string }> = new Array(n);
   const base = ctx.receiver.count(scope);
+  const cpuBefore = ctx.cpu.read();
   const started = performance.now();
   const arrived = ctx.receiver.waitFor(scope, base + n, timeoutFor(n));
   arrived.catch(() => undefined);
@@ -58,6 +71,7 @@ async function deliverBatch(
     answered[i] = performance.now();
   }).then(() => void (sendSeconds = (performance.now() - started) / 1000));
   await track(bar, Promise.all([sending, arrived]), () => ctx.receiver.count(scope) - base);
+  const cpuAfter = ctx.cpu.read();
   const receipts = keys.map((k) => ctx.receiver.receivedAt(k.path, k.id));
   const missing = receipts.filter((r) => r === undefined).length;
   if (missing) throw new Error(`${title}: ${missing} of ${n} sends never arrived`);
@@ -71,6 +85,7 @@ async function deliverBatch(
     sendPerSecond: round(n / sendSeconds),
     latency: latencyOf(receipts.map((r, i) => (r as number) - sentAt[i])),
     sendLatency: latencyOf(answered.map((a, i) => a - sentAt[i])),
+    cpuMs: perItem(cpuBefore, cpuAfter, n, stack),
   };
 }
 
@@ -84,6 +99,7 @@ export async function rawHttp(ctx: Ctx, scope: string, n: number): Promise<Deliv
       `raw HTTP: ${n} POSTs at concurrency ${ctx.concurrency}`,
       scope,
       n,
+      [],
       async (i) => {
         const id = `raw_${ctx.runTag}_${scope}_${i}`;
         const path = `/${scope}/direct`;
@@ -102,35 +118,61 @@ export async function rawHttp(ctx: Ctx, scope: string, n: number): Promise<Deliv
   }
 }
 
+/** The bare-Temporal workflows of bench/baseline-workflows.ts, by variant. */
+const BASELINES = {
+  activity: { workflow: 'BaselineDelivery', what: 'workflows' },
+  local: { workflow: 'BaselineDeliveryLocal', what: 'workflows with a local activity' },
+  searchAttributes: {
+    workflow: 'BaselineDeliveryWithSearchAttributes',
+    what: 'workflows with search attributes',
+  },
+} as const;
+
 /**
- * Bare Temporal: one minimal workflow per delivery, started like Hookflow's dispatcher does.
- * With `searchAttributes`, the workflows carry Hookflow's search attributes (start and
- * upsert), to measure what visibility costs on this server.
+ * Asks the baseline worker to start a workflow itself, eagerly on its own connection, as
+ * `hookflow server` starts its deliveries. Waits (bounded) for the worker to listen.
+ */
+async function startInBaselineWorker(ctx: Ctx, body: { workflow: string; id: string; args: unknown[] }) {
+  for (let tries = 0; ; tries++) {
+    try {
+      const res = await fetch(ctx.baselineStartUrl, { method: 'POST', body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`baseline start: ${res.status} ${await res.text()}`);
+      return;
+    } catch (err) {
+      const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+      if (!refused || tries >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * Bare Temporal: one minimal workflow per delivery, started by the baseline worker itself,
+ * eagerly (as `hookflow server` does). `local` posts from a local activity;
+ * `searchAttributes` carries Hookflow's search attributes (start and upsert), started from
+ * the bench process, to measure what visibility costs on this server.
  */
 export async function bareTemporal(
   ctx: Ctx,
   scope: string,
   n: number,
-  searchAttributes = false,
+  variant: keyof typeof BASELINES = 'activity',
 ): Promise<Delivered> {
   const path = `/${scope}/wf`;
-  const what = searchAttributes ? 'workflows with search attributes' : 'workflows';
+  const { workflow, what } = BASELINES[variant];
   return deliverBatch(
     ctx,
     `bare Temporal: ${n} ${what} at concurrency ${ctx.concurrency}`,
     scope,
     n,
+    BASELINE_STACK,
     async (i) => {
       const id = `bench-${ctx.runTag}-${scope}-${i}`;
       const args = [{ url: ctx.receiverUrl + path, id }];
-      if (!searchAttributes) {
-        await ctx.temporal.workflow.start('BaselineDelivery', {
-          taskQueue: BASELINE_TASK_QUEUE,
-          workflowId: id,
-          args,
-        });
+      if (variant !== 'searchAttributes') {
+        await startInBaselineWorker(ctx, { workflow, id, args });
       } else {
-        await ctx.temporal.workflow.start('BaselineDeliveryWithSearchAttributes', {
+        await ctx.temporal.workflow.start(workflow, {
           taskQueue: BASELINE_TASK_QUEUE,
           workflowId: id,
           args,
@@ -161,6 +203,7 @@ export async function endToEnd(ctx: Ctx, scope: string, n: number): Promise<Deli
     `end to end: ${n} messages at concurrency ${ctx.concurrency}`,
     scope,
     n,
+    HOOKFLOW_STACK,
     async (i) => ({
       path,
       id: await ctx.hookflow.send(app.id, i),
@@ -177,6 +220,8 @@ export interface FanOut {
   seconds: number;
   perSecond: number;
   latency: Latency;
+  /** CPU ms per delivery of each process, first POST to last receipt. */
+  cpuMs: CpuMs | null;
 }
 
 /** `messages` messages to an app with `endpoints` endpoints; every endpoint must get every one. */
@@ -191,6 +236,7 @@ export async function fanOut(ctx: Ctx, scope: string, messages: number, endpoint
   );
   const arrived = ctx.receiver.waitFor(scope, total, timeoutFor(total));
   arrived.catch(() => undefined);
+  const cpuBefore = ctx.cpu.read();
   const started = performance.now();
   const sent: Array<{ id: string; at: number }> = new Array(messages);
   const sending = runPool(messages, ctx.concurrency, async (i) => {
@@ -198,6 +244,7 @@ export async function fanOut(ctx: Ctx, scope: string, messages: number, endpoint
     sent[i] = { id: await ctx.hookflow.send(app.id, i), at };
   });
   await track(bar, Promise.all([sending, arrived]), () => ctx.receiver.count(scope));
+  const cpuAfter = ctx.cpu.read();
   const latencies: number[] = [];
   let last = started;
   for (const s of sent)
@@ -216,10 +263,13 @@ export async function fanOut(ctx: Ctx, scope: string, messages: number, endpoint
     seconds: round(seconds, 2),
     perSecond: round(total / seconds),
     latency: latencyOf(latencies),
+    cpuMs: perItem(cpuBefore, cpuAfter, total, HOOKFLOW_STACK),
   };
 }
 
 export interface Ingest {
+  /** Endpoints subscribed to the app: with none, ingest is the API's work alone. */
+  endpoints: number;
   connections: number;
   durationSeconds: number;
   accepted: number;
@@ -236,17 +286,31 @@ export interface Ingest {
   drainSeconds: number;
   /** Delivered / (burst start → last delivery). */
   deliveredPerSecond: number;
+  /** CPU ms per accepted message of each process, during the burst. */
+  cpuMsPerAccepted: CpuMs | null;
+  /** CPU ms per delivery of each process, burst start → last delivery. */
+  cpuMsPerDelivery: CpuMs | null;
 }
 
-/** Ingest: autocannon at fixed concurrency, then the backlog must drain with nothing lost. */
-export async function ingest(ctx: Ctx, scope: string, seconds: number, connections: number): Promise<Ingest> {
-  const app = await ctx.hookflow.createApp(scope, 1);
-  ctx.receiver.secrets.set(app.endpoints[0].path, app.endpoints[0].secret);
+/**
+ * Ingest: autocannon at fixed concurrency, then the backlog must drain with nothing lost.
+ * With `endpoints` 0 the app has no endpoint: only the API and PostgreSQL work.
+ */
+export async function ingest(
+  ctx: Ctx,
+  scope: string,
+  seconds: number,
+  connections: number,
+  endpoints: 0 | 1 = 1,
+): Promise<Ingest> {
+  const app = await ctx.hookflow.createApp(scope, endpoints);
+  for (const ep of app.endpoints) ctx.receiver.secrets.set(ep.path, ep.secret);
   const bar = ctx.progress.start(
-    `ingest: POST /msg for ${seconds}s with ${connections} connections (autocannon)`,
+    `ingest: POST /msg to an app with ${endpoints} endpoint(s) for ${seconds}s with ${connections} connections (autocannon)`,
     seconds,
     'seconds',
   );
+  const cpuBefore = ctx.cpu.read();
   const started = performance.now();
   const run = autocannon({
     url: `${ctx.stack.apiUrl}/api/v1/app/${app.id}/msg`,
@@ -260,6 +324,7 @@ export async function ingest(ctx: Ctx, scope: string, seconds: number, connectio
     Math.min(seconds, Math.floor((performance.now() - started) / 1000)),
   );
   const burstEnd = performance.now();
+  const cpuBurst = ctx.cpu.read();
   // autocannon stops on time with requests still in flight; the API finishes those, so
   // the backlog to drain is what PostgreSQL holds once the count stops moving.
   let stored = await ctx.hookflow.countMessages(app.id);
@@ -269,23 +334,26 @@ export async function ingest(ctx: Ctx, scope: string, seconds: number, connectio
     stored = await ctx.hookflow.countMessages(app.id);
   }
   const accepted = result['2xx'];
+  const toDeliver = endpoints * stored;
   const drain = ctx.progress.start(
-    `ingest: draining the backlog of ${stored} deliveries (${accepted} answered 202 within the burst)`,
-    stored,
+    `ingest: draining the backlog of ${toDeliver} deliveries (${accepted} answered 202 within the burst)`,
+    toDeliver,
     'received',
   );
   let timedOut = false;
   await track(
     drain,
-    ctx.receiver.waitFor(scope, stored, timeoutFor(stored)).catch(() => void (timedOut = true)),
+    ctx.receiver.waitFor(scope, toDeliver, timeoutFor(toDeliver)).catch(() => void (timedOut = true)),
     () => ctx.receiver.count(scope),
   );
+  const cpuDrained = ctx.cpu.read();
   ctx.progress.finish();
   const times = ctx.receiver.timesOf(scope);
   const last = times.length ? Math.max(...times) : burstEnd;
   const delivered = ctx.receiver.count(scope);
-  if (timedOut) ctx.progress.log(`ingest: backlog did not drain: ${delivered} of ${stored} delivered`);
+  if (timedOut) ctx.progress.log(`ingest: backlog did not drain: ${delivered} of ${toDeliver} delivered`);
   return {
+    endpoints,
     connections,
     durationSeconds: round(result.duration, 2),
     accepted,
@@ -295,8 +363,10 @@ export async function ingest(ctx: Ctx, scope: string, seconds: number, connectio
     latency: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
     stored,
     delivered,
-    lost: Math.max(0, stored - delivered),
-    drainSeconds: round((last - burstEnd) / 1000, 2),
-    deliveredPerSecond: round(delivered / ((last - started) / 1000)),
+    lost: Math.max(0, toDeliver - delivered),
+    drainSeconds: endpoints ? round((last - burstEnd) / 1000, 2) : 0,
+    deliveredPerSecond: endpoints ? round(delivered / ((last - started) / 1000)) : 0,
+    cpuMsPerAccepted: perItem(cpuBefore, cpuBurst, accepted, HOOKFLOW_STACK),
+    cpuMsPerDelivery: perItem(cpuBefore, cpuDrained, delivered, HOOKFLOW_STACK),
   };
 }

@@ -79,6 +79,9 @@ export interface Stack {
   apiUrl: string;
   adminToken: string;
   secretKey: string;
+  /** Root processes of the servers, for CPU time (bench/cpu.ts): the postmaster, the dev server. */
+  postgresPid: number;
+  temporalPid: number;
   /** How Hookflow runs: `server` (API and worker in one process) or `split` (two). */
   processes: Processes;
   /** The process that serves the API (in `server` mode, also the worker). */
@@ -143,6 +146,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       log: opts.log,
     });
     stops.push(() => pg.stop());
+    // The postmaster's pid, from its pid file: the package does not hand out its process.
+    const postgresPid = Number(
+      readFileSync(path.join(tmp, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0],
+    );
     const temporalBinary = resolveBinary(TEMPORAL_CLI, path.join(REPO, '.hookflow', 'bin'), opts.log);
     opts.log(`starting the Temporal dev server (${opts.temporalDb} database)`);
     const server = await startDevServer({
@@ -200,6 +207,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       apiUrl,
       adminToken,
       secretKey,
+      postgresPid,
+      temporalPid: server.process.pid!,
       processes: opts.processes,
       api,
       worker,

@@ -3,6 +3,9 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, oneProcessDefaults, requireReady } from './config';
 import { BinaryNotFound } from './temporal/cli-resolver';
 import { replayCommand } from './replay-cli';
+import { listenCommand } from './listen-cli';
+import { sendCommand } from './send-cli';
+import { onSignals } from './signals';
 
 /** `hookflow` — the launcher for development and the production processes. */
 const program = new Command('hookflow').description('Webhook sending service on Temporal and PostgreSQL');
@@ -20,20 +23,6 @@ const production = [
   'HOOKFLOW_ADMIN_TOKEN',
   'HOOKFLOW_SECRET_KEY',
 ] as const;
-
-function onSignals(stop: () => Promise<void>) {
-  let stopping = false;
-  const handler = () => {
-    if (stopping) return;
-    stopping = true;
-    stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
-}
 
 program
   .command('dev')
@@ -136,26 +125,8 @@ program
   )
   .action(() => runProduction({ api: true, worker: true }));
 
-program
-  .command('listen')
-  .description('a local webhook receiver: prints each delivery and checks its signature')
-  .option('-p, --port <port>', 'port to listen on', '4000')
-  .option('--host <host>', 'address to bind', '127.0.0.1')
-  .option('-s, --secret <secret>', "the endpoint's signing secret (whsec_…), to verify signatures")
-  .option('--status <code>', 'HTTP status to answer with (try 500 to see retries)', '200')
-  .action(async (opts: { port: string; host: string; secret?: string; status: string }) => {
-    const { listenOptions, startListener, printToStdout } = await import('./listen');
-    const parsed = listenOptions.safeParse(opts);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`--${String(issue.path[0])} ${issue.message}`);
-    }
-    const listener = await startListener(parsed.data, printToStdout);
-    process.stderr.write(
-      `listening on ${listener.url}: point an endpoint at it${parsed.data.secret ? '' : ' (add --secret whsec_… to verify signatures)'}\n`,
-    );
-    onSignals(() => listener.close());
-  });
+program.addCommand(listenCommand());
+program.addCommand(sendCommand());
 
 program
   .command('temporal-cli')

@@ -18,6 +18,32 @@ import { startApi, type RunningApi } from './api-server';
 
 const say = (msg: string) => process.stdout.write(`hookflow: ${msg}\n`);
 
+interface Stop {
+  name: string;
+  stop(): Promise<void>;
+}
+const STOP_WAIT_MS = 20_000;
+
+/**
+ * One part's stop, bounded: a stop that never settles would otherwise let the event loop
+ * drain and the process end silently, without "stopped" (Ctrl-C also reaches the children).
+ */
+async function bounded({ name, stop }: Stop): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`did not stop within ${STOP_WAIT_MS / 1000} s`), STOP_WAIT_MS);
+  });
+  const problem = await Promise.race([
+    stop().then(
+      () => null,
+      (err: Error) => err.message,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (problem) say(`while stopping the ${name}: ${problem}`);
+}
+
 /**
  * `npm start`: the whole stack on embedded defaults. Whatever is configured (DATABASE_URL,
  * TEMPORAL_ADDRESS, keys) is used as given; whatever is not is started or generated here,
@@ -46,7 +72,7 @@ export async function runDev(): Promise<void> {
   }
   const base: Config = loadConfig(oneProcessDefaults({ api: true, worker: true }, env));
 
-  const stops: Array<() => Promise<void>> = [];
+  const stops: Stop[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) {
@@ -55,8 +81,7 @@ export async function runDev(): Promise<void> {
     }
     stopping = true;
     say('stopping…');
-    for (const stop of stops.reverse())
-      await stop().catch((err) => say(`while stopping: ${(err as Error).message}`));
+    for (const stop of stops.reverse()) await bounded(stop);
     say('stopped');
     process.exit(code);
   };
@@ -78,7 +103,7 @@ export async function runDev(): Promise<void> {
         port,
         log: say,
       });
-      stops.push(() => pg.stop());
+      stops.push({ name: 'PostgreSQL', stop: () => pg.stop() });
       databaseUrl = pg.url;
     }
     let temporalAddress = base.TEMPORAL_ADDRESS;
@@ -93,7 +118,7 @@ export async function runDev(): Promise<void> {
         uiPort: Number(env.HOOKFLOW_TEMPORAL_UI_PORT ?? 8233),
         namespace: base.TEMPORAL_NAMESPACE,
       });
-      stops.push(() => server.stop());
+      stops.push({ name: 'Temporal dev server', stop: () => server.stop() });
       temporalAddress = server.address;
       temporalUi = server.uiUrl;
     }
@@ -108,15 +133,15 @@ export async function runDev(): Promise<void> {
     const services: Services = await buildServices(config, createLogger(config.LOG_LEVEL), {
       workerConnection,
     });
-    stops.push(() => services.close());
+    stops.push({ name: 'connections', stop: () => services.close() });
     const applied = await migrate(services.orm);
     if (applied.length) say(`applied migrations: ${applied.join(', ')}`);
     await ensureReconcilerSchedule(services);
     await ensureRetentionSchedule(services);
     const worker: RunningWorker = await startWorker(services, { connection: workerConnection });
-    stops.push(() => worker.shutdown());
+    stops.push({ name: 'worker', stop: () => worker.shutdown() });
     const api: RunningApi = await startApi(services);
-    stops.push(() => api.close());
+    stops.push({ name: 'API', stop: () => api.close() });
 
     say('ready');
     console.log(`

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
+import { adminToken, ApiError, callApi, defaultApiUrl, describeError, NO_TOKEN } from './api-client';
 
 /**
  * `hookflow replay`: starts a bulk replay through the HTTP API (so it works against a
@@ -54,46 +55,9 @@ export function parseWhen(value: string, now = Date.now()): string {
   return new Date(t).toISOString();
 }
 
-class ApiError extends Error {}
-
-async function call(
-  opts: ReplayCliOptions,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(new URL(`/api/v1${path}`, opts.url), {
-    method,
-    headers: {
-      authorization: `Bearer ${opts.token}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  }).catch((err: Error) => {
-    throw new ApiError(`cannot reach ${opts.url}: ${(err.cause as Error)?.message ?? err.message}`);
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body: parsed };
-}
-
-function describeError(status: number, body: any): string {
-  if (Array.isArray(body?.detail)) {
-    return body.detail
-      .map((d: { loc: unknown[]; msg: string }) => `${d.loc.filter((l) => l !== 'body').join('.')}: ${d.msg}`)
-      .join('; ');
-  }
-  return `${status} ${body?.detail ?? body?.code ?? String(body)}`;
-}
-
 export async function runReplay(opts: ReplayCliOptions, io: CliIo): Promise<number> {
   if (!opts.token) {
-    io.err('hookflow replay: a token is needed: --token or HOOKFLOW_ADMIN_TOKEN');
+    io.err(`hookflow replay: ${NO_TOKEN}`);
     return 2;
   }
   let request: Record<string, unknown>;
@@ -112,7 +76,7 @@ export async function runReplay(opts: ReplayCliOptions, io: CliIo): Promise<numb
   }
 
   try {
-    const started = await call(opts, 'POST', `/app/${encodeURIComponent(opts.app)}/replay`, request);
+    const started = await callApi(opts, 'POST', `/app/${encodeURIComponent(opts.app)}/replay`, request);
     if (started.status !== 202) {
       io.err(`hookflow replay: refused: ${describeError(started.status, started.body)}`);
       return 2;
@@ -125,7 +89,7 @@ export async function runReplay(opts: ReplayCliOptions, io: CliIo): Promise<numb
       if (cancelAsked) return;
       cancelAsked = true;
       io.err('cancelling…');
-      void call(opts, 'POST', `/background-task/${taskId}/cancel`).catch(() => undefined);
+      void callApi(opts, 'POST', `/background-task/${taskId}/cancel`).catch(() => undefined);
     });
 
     const bar =
@@ -141,7 +105,7 @@ export async function runReplay(opts: ReplayCliOptions, io: CliIo): Promise<numb
         : null;
     let task: Task;
     for (;;) {
-      const r = await call(opts, 'GET', `/background-task/${taskId}`);
+      const r = await callApi(opts, 'GET', `/background-task/${taskId}`);
       if (r.status !== 200) throw new ApiError(`reading task ${taskId}: ${describeError(r.status, r.body)}`);
       task = r.body;
       const { total, matched = 0, started: s = 0, skipped = 0 } = task.data;
@@ -189,12 +153,15 @@ export function replayCommand(exit: (code: number) => void = (code) => process.e
     )
     .option('--event-type <type>', 'only these event types (repeat or comma-separate)', collect)
     .option('--rate-limit <n>', 'deliveries started per second at most', (v) => Number.parseInt(v, 10))
-    .option('--url <url>', 'Hookflow API', process.env.HOOKFLOW_URL ?? 'http://localhost:8080')
-    .option('--token <token>', 'admin or app token (default HOOKFLOW_ADMIN_TOKEN)')
+    .option('--url <url>', 'Hookflow API (default HOOKFLOW_URL, else http://localhost:8080)', defaultApiUrl())
+    .option(
+      '--token <token>',
+      'admin or app token (default HOOKFLOW_ADMIN_TOKEN, else .hookflow/admin-token)',
+    )
     .option('--json', 'print the final task as JSON, no progress bar')
     .action(async (opts: ReplayCliOptions) => {
       const code = await runReplay(
-        { ...opts, token: opts.token ?? process.env.HOOKFLOW_ADMIN_TOKEN },
+        { ...opts, token: adminToken(opts.token) },
         {
           out: (l) => process.stdout.write(`${l}\n`),
           err: (l) => process.stderr.write(`${l}\n`),

@@ -9,11 +9,24 @@ export function projectRoot(): string {
   return dir;
 }
 
+function stateDirPath(): string {
+  return process.env.HOOKFLOW_STATE_DIR ?? path.join(projectRoot(), '.hookflow');
+}
+
 /** `.hookflow/` beside package.json: embedded PostgreSQL data, the Temporal DB, cached binaries, generated keys. */
 export function stateDir(): string {
-  const dir = process.env.HOOKFLOW_STATE_DIR ?? path.join(projectRoot(), '.hookflow');
+  const dir = stateDirPath();
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** A value kept in the state directory by `npm start`, if there is one (nothing is created). */
+export function readState(name: string): string | undefined {
+  try {
+    return readFileSync(path.join(stateDirPath(), name), 'utf8').trim() || undefined;
+  } catch {
+    return undefined; // absent, or not ours to read
+  }
 }
 
 /** A value generated once and kept in the state directory, so a restart reuses it. */

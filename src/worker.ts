@@ -180,22 +180,31 @@ export async function startWorker(
       opts.bundle ?? prebuiltBundle(!!tracing) ?? (await bundleWorkflows({ tracing: !!tracing })),
     activities,
     maxConcurrentActivityTaskExecutions: config.HOOKFLOW_WORKER_CONCURRENCY,
-    maxConcurrentWorkflowTaskExecutions: 40,
+    // An attempt runs as local activities inside its workflow task and holds the task's slot
+    // while it sends, so there are as many slots as attempts in flight. Fewer, and eager starts
+    // are silently refused (the server falls back to a plain start) whenever all are busy.
+    maxConcurrentLocalActivityExecutions: config.HOOKFLOW_WORKER_CONCURRENCY,
+    maxConcurrentWorkflowTaskExecutions: Math.max(40, config.HOOKFLOW_WORKER_CONCURRENCY),
     maxCachedWorkflows: config.HOOKFLOW_WORKER_CACHE,
     // In-flight attempts get this long to finish on shutdown before they are cancelled.
     shutdownGraceTime: '20s',
   });
   const run = worker.run();
+  let stopped: Promise<void> | undefined;
   return {
     worker,
     connection,
     http,
     run,
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await run.catch(() => undefined);
-      await http.close();
-      if (ownConnection) await connection.close();
+    // Idempotent: a second call waits for the first.
+    shutdown() {
+      stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await run.catch(() => undefined);
+        await http.close();
+        if (ownConnection) await connection.close();
+      })();
+      return stopped;
     },
   };
 }

@@ -83,6 +83,8 @@ describe('attempts API', () => {
       statusText: 'success',
       triggerType: 0,
       timestamp: expect.any(String),
+      errorKind: null,
+      responseTruncated: false,
     });
   });
 
@@ -206,6 +208,30 @@ describe('attempts API', () => {
     }, 'the manual attempt recorded');
     expect(attempts[0]).toMatchObject({ triggerType: 1, status: 0, endpointId: ok.id });
     expect(attempts[1]).toMatchObject({ triggerType: 0 });
+    // Its own delivery record: the original's state and counters are left as they were.
+    const rows = await stack.services.orm.em
+      .getConnection()
+      .execute(
+        'select trigger, state, attempt_count, workflow_id from deliveries where msg_id = ? and endpoint_id = ? order by trigger desc',
+        [msgs[0], ok.id],
+      );
+    expect(rows).toEqual([
+      {
+        trigger: 'scheduled',
+        state: 'success',
+        attempt_count: 1,
+        workflow_id: `deliver-${msgs[0]}-${ok.id}`,
+      },
+      {
+        trigger: 'manual',
+        state: 'success',
+        attempt_count: 1,
+        workflow_id: expect.stringMatching(/^resend-/),
+      },
+    ]);
+    // Lists keyed by message or endpoint show the scheduled delivery once.
+    const destinations = await list(`/msg/${msgs[0]}/endpoint`);
+    expect(destinations.body.data.filter((d: any) => d.id === ok.id)).toHaveLength(1);
   });
 
   it('refuses a resend to a disabled endpoint, or of an unknown message', async () => {

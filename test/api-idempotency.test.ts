@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { startStack, type Stack } from './harness/stack';
 import { seedApp } from './harness/seed';
+import { eventually } from './harness/wait';
 import { IdempotencyStore } from '../api/middleware/idempotency';
+import { stringify } from '../src/domain/raw-json';
 
-/** `idempotency-key` on POST: the work runs once per (token, key, method, URI) for 12 h. */
+/**
+ * `idempotency-key` on POST: the work runs once per (token, key, method, URI) for 12 h,
+ * bound to the request's body: the same key with another body is refused.
+ */
 describe('idempotency keys', () => {
   let stack: Stack;
   let store: IdempotencyStore;
@@ -32,7 +37,7 @@ describe('idempotency keys', () => {
     const appId = await seedApp(stack.services, { webhooksEnabled: false });
     const key = randomUUID();
     const first = await send(appId, key);
-    const second = await send(appId, key, { n: 2 });
+    const second = await send(appId, key);
     expect(first.status).toBe(202);
     expect(second.status).toBe(202);
     expect(second.body).toEqual(first.body);
@@ -43,6 +48,112 @@ describe('idempotency keys', () => {
     expect((await send(appId, randomUUID())).body.id).not.toBe(first.body.id);
     await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'order.created', payload: {} });
     expect(await messages(appId)).toBe(3);
+  });
+
+  it('refuses the same key with another body (422 naming the header), and stores nothing', async () => {
+    const appId = await seedApp(stack.services, { webhooksEnabled: false });
+    const key = randomUUID();
+    const first = await send(appId, key, { n: 1 });
+    expect(first.status).toBe(202);
+    const changed = await send(appId, key, { n: 2 });
+    expect(changed.status).toBe(422);
+    expect(changed.body.detail[0].loc).toEqual(['header', 'idempotency-key']);
+    expect(changed.body.detail[0].msg).toMatch(/different request/);
+    // Same JSON value, other bytes: another body too.
+    const respaced = await stack.call(
+      'POST',
+      `/api/v1/app/${appId}/msg`,
+      '{"eventType": "order.created", "payload": {"n": 1}}',
+      undefined,
+      { 'idempotency-key': key },
+    );
+    expect(respaced.status).toBe(422);
+    expect(await messages(appId)).toBe(1);
+    // The original request still replays.
+    expect((await send(appId, key, { n: 1 })).body).toEqual(first.body);
+
+    // Other idempotent routes (application create) bind the key the same way.
+    const appKey = randomUUID();
+    const a = await stack.call('POST', '/api/v1/app', { name: 'Bound' }, undefined, {
+      'idempotency-key': appKey,
+    });
+    const b = await stack.call('POST', '/api/v1/app', { name: 'Other' }, undefined, {
+      'idempotency-key': appKey,
+    });
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(422);
+    expect(b.body.detail[0].loc).toEqual(['header', 'idempotency-key']);
+  });
+
+  it("commits the key's record with the message, and not without it", async () => {
+    const appId = await seedApp(stack.services, { webhooksEnabled: false });
+    const key = randomUUID();
+    const body = { eventType: 'order.created', eventId: `evt-${key.slice(0, 8)}`, payload: { n: 1 } };
+    const ok = await stack.call('POST', `/api/v1/app/${appId}/msg`, body, undefined, {
+      'idempotency-key': key,
+    });
+    expect(ok.status).toBe(202);
+    const rows = (await db(
+      'select state, status_code, response_body from idempotency_records where fingerprint is not null and response_body like ?',
+      [`%${ok.body.id}%`],
+    )) as Array<{ state: string; status_code: number }>;
+    expect(rows).toEqual([expect.objectContaining({ state: 'done', status_code: 202 })]);
+    // The same eventId under a new key: the message is refused, so the key is not kept.
+    const other = randomUUID();
+    const dup = await stack.call('POST', `/api/v1/app/${appId}/msg`, body, undefined, {
+      'idempotency-key': other,
+    });
+    expect(dup.status).toBe(409);
+    const count = async () => Number((await db('select count(*) n from idempotency_records'))[0].n);
+    const before = await count();
+    const again = await stack.call(
+      'POST',
+      `/api/v1/app/${appId}/msg`,
+      { ...body, eventId: `${body.eventId}-2` },
+      undefined,
+      {
+        'idempotency-key': other,
+      },
+    );
+    expect(again.status).toBe(202);
+    expect(await count()).toBe(before + 1);
+    expect(await messages(appId)).toBe(2);
+  });
+
+  it('has no record of the key visible before the message commits (one transaction)', async () => {
+    const appId = await seedApp(stack.services, { webhooksEnabled: false });
+    const key = randomUUID();
+    const eventId = `held-${key.slice(0, 8)}`;
+    const count = async () => Number((await db('select count(*) n from idempotency_records'))[0].n);
+    const before = await count();
+    // Another transaction holds the same eventId uncommitted: the ingest waits on it.
+    const trx = await stack.services.orm.em.getConnection().getKnex().transaction();
+    try {
+      await trx.raw(
+        `insert into messages (id, app_id, event_type, event_id, expires_at) values (?, ?, 'held', ?, now() + interval '1 day')`,
+        [`msg_held${key.slice(0, 8)}`, appId, eventId],
+      );
+      const posting = stack.call(
+        'POST',
+        `/api/v1/app/${appId}/msg`,
+        { eventType: 'order.created', eventId, payload: { n: 1 } },
+        undefined,
+        { 'idempotency-key': key },
+      );
+      await eventually(async () => {
+        const waiting = await db(
+          `select count(*) n from pg_stat_activity where wait_event_type = 'Lock' and query like '%idempotency_records%'`,
+        );
+        return Number(waiting[0].n) > 0;
+      }, 'the ingest statement waiting on the held eventId');
+      // While the message is not committed, neither is the key's record.
+      expect(await count()).toBe(before);
+      await trx.rollback();
+      expect((await posting).status).toBe(202);
+      expect(await count()).toBe(before + 1);
+    } finally {
+      if (!trx.isCompleted()) await trx.rollback();
+    }
   });
 
   it('runs concurrent duplicates once: one row, the same answer for all', async () => {
@@ -122,7 +233,12 @@ describe('idempotency keys', () => {
       const r3 = await store.run(key, async () => (runs++, { status: 201, body: { ok: true } }));
       const r4 = await store.run(key, async () => (runs++, { status: 201, body: { ok: false } }));
       expect(runs).toBe(3);
-      expect(r4).toEqual({ ...r3, replayed: true, headers: undefined });
+      expect({ ...r4, body: stringify(r4?.body) }).toEqual({
+        ...r3,
+        body: stringify(r3?.body),
+        replayed: true,
+        headers: undefined,
+      });
       expect(await records(key)).toEqual([{ state: 'done', status_code: 201 }]);
     });
 
@@ -144,8 +260,8 @@ describe('idempotency keys', () => {
       release();
       const [a, b] = await Promise.all([first, second]);
       expect(runs).toBe(1);
-      expect(a?.body).toEqual({ id: 'first' });
-      expect(b?.body).toEqual({ id: 'first' });
+      expect(stringify(a?.body)).toBe('{"id":"first"}');
+      expect(stringify(b?.body)).toBe('{"id":"first"}');
       expect(b?.replayed).toBe(true);
     });
 
@@ -160,22 +276,21 @@ describe('idempotency keys', () => {
       );
       const expired = `test-${randomUUID()}`;
       await db(
-        `insert into idempotency_records (key, state, status_code, body, created_at, expires_at)
-         values (?, 'done', 201, '{"body":{"old":1}}', now() - interval '13 hours', now() - interval '1 hour')`,
+        `insert into idempotency_records (key, state, status_code, response_body, created_at, expires_at)
+         values (?, 'done', 201, '{"old":1}', now() - interval '13 hours', now() - interval '1 hour')`,
         [expired],
       );
       const r = await store.run(expired, async () => ({ status: 201, body: { fresh: 2 } }));
       expect(r).toMatchObject({ body: { fresh: 2 }, replayed: false });
       const kept = `test-${randomUUID()}`;
       await db(
-        `insert into idempotency_records (key, state, status_code, body, created_at, expires_at)
-         values (?, 'done', 201, '{"body":{"old":1}}', now(), now() + interval '12 hours')`,
+        `insert into idempotency_records (key, state, status_code, response_body, created_at, expires_at)
+         values (?, 'done', 201, '{"old":1}', now(), now() + interval '12 hours')`,
         [kept],
       );
-      expect(await store.run(kept, async () => ({ status: 201, body: { fresh: 3 } }))).toMatchObject({
-        body: { old: 1 },
-        replayed: true,
-      });
+      const replayed = await store.run(kept, async () => ({ status: 201, body: { fresh: 3 } }));
+      expect(replayed).toMatchObject({ replayed: true });
+      expect(stringify(replayed?.body)).toBe('{"old":1}');
     });
   });
 });

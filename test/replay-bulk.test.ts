@@ -44,8 +44,12 @@ describe('bulk replay', () => {
     for (let i = 0; i < ids.length; i += 500) {
       const batch = ids.slice(i, i + 500);
       await db().execute(
-        `insert into messages (id, app_id, event_type, payload, expires_at) values ${batch.map(() => `(?, ?, 'bulk.event', '{"bulk":true}', now() + interval '1 day')`).join(', ')}`,
+        `insert into messages (id, app_id, event_type, expires_at) values ${batch.map(() => `(?, ?, 'bulk.event', now() + interval '1 day')`).join(', ')}`,
         batch.flatMap((id) => [id, appId]),
+      );
+      await db().execute(
+        `insert into message_content (msg_id, payload, expires_at) values ${batch.map(() => `(?, '{"bulk":true}', now() + interval '1 day')`).join(', ')}`,
+        batch,
       );
       for (const d of deliveries) {
         await db().execute(

@@ -27,9 +27,15 @@ describe('hookflow replay (CLI)', () => {
     await seedEndpoint(stack.services, appId, { url: receiver.url(path) });
     const ids = Array.from({ length: n }, (_, i) => newId('msg', Date.now() - 30_000 + i));
     await stack.services.orm.em.getConnection().execute(
-      `insert into messages (id, app_id, event_type, payload, expires_at) values ${ids.map(() => `(?, ?, 'cli.event', '{}', now() + interval '1 day')`).join(', ')}`,
+      `insert into messages (id, app_id, event_type, expires_at) values ${ids.map(() => `(?, ?, 'cli.event', now() + interval '1 day')`).join(', ')}`,
       ids.flatMap((id) => [id, appId]),
     );
+    await stack.services.orm.em
+      .getConnection()
+      .execute(
+        `insert into message_content (msg_id, payload, expires_at) values ${ids.map(() => `(?, '{}', now() + interval '1 day')`).join(', ')}`,
+        ids,
+      );
     return { appId, ids };
   }
 

@@ -56,12 +56,15 @@ describe('retry schedule (time-skipping server)', () => {
     const appId = await seedApp(stack.services);
     const ep = await seedEndpoint(stack.services, appId, { url: receiver.url() });
     const msgId = newId('msg');
-    await stack.services.orm.em
-      .getConnection()
-      .execute(
-        `insert into messages (id, app_id, event_type, payload, expires_at) values (?, ?, 'a.b', '{}', now() + interval '1 day')`,
-        [msgId, appId],
-      );
+    const db = stack.services.orm.em.getConnection();
+    await db.execute(
+      `insert into messages (id, app_id, event_type, expires_at) values (?, ?, 'a.b', now() + interval '1 day')`,
+      [msgId, appId],
+    );
+    await db.execute(
+      `insert into message_content (msg_id, payload, expires_at) values (?, '{}', now() + interval '1 day')`,
+      [msgId],
+    );
     receiver.behaviour = () => ({ status, headers });
     const input: DeliverMessageInput = {
       appId,

@@ -22,9 +22,11 @@ describe('OpenTelemetry tracing', () => {
       const spans = await eventually(() => {
         const all = exporter.getFinishedSpans();
         const names = all.map((s) => s.name);
-        return ['StartWorkflow:DeliverMessage', 'RunWorkflow:DeliverMessage', 'RunActivity:attempt'].every(
-          (n) => names.includes(n),
-        )
+        return [
+          'StartWorkflow:DeliverMessage',
+          'RunWorkflow:DeliverMessage',
+          'RunActivity:attemptStep',
+        ].every((n) => names.includes(n))
           ? all
           : null;
       }, 'the three spans');
@@ -32,8 +34,8 @@ describe('OpenTelemetry tracing', () => {
       const byName = (n: string) => spans.find((s) => s.name === n)!;
       const start = byName('StartWorkflow:DeliverMessage');
       const run = byName('RunWorkflow:DeliverMessage');
-      const startActivity = byName('StartActivity:attempt');
-      const attempt = byName('RunActivity:attempt');
+      const startActivity = byName('StartActivity:attemptStep');
+      const attempt = byName('RunActivity:attemptStep');
       expect(new Set([start, run, startActivity, attempt].map((s) => s.spanContext().traceId)).size).toBe(1);
       expect(run.parentSpanId).toBe(start.spanContext().spanId);
       expect(startActivity.parentSpanId).toBe(run.spanContext().spanId);

@@ -10,8 +10,10 @@ import { endpointDisabledSignal, attemptsQuery } from '../workflows/definitions'
 
 /**
  * Determinism guard: recorded DeliverMessage histories (test/fixtures/histories/*.pb) (success, retries, exhaustion,
- * 410, cancel by signal) must replay on the current workflow code. A change that would
- * break running deliveries fails here. Re-record with RECORD_HISTORIES=1 only on purpose.
+ * 410, cancel by signal, throttle wait) must replay on the current workflow code. A change that would
+ * break running deliveries fails here. `deliver-*` were recorded when the attempt was one
+ * activity, `local-*` with local-activity steps; RECORD_HISTORIES=1 re-records the `local-*`
+ * ones only, and only on purpose.
  */
 const dir = path.join(__dirname, 'fixtures', 'histories');
 
@@ -39,9 +41,25 @@ describe('workflow replay', () => {
           const handle = stack.services.temporal.workflow.getHandle(`deliver-${res.body.id}-${ep.id}`);
           await eventually(() => handle.describe().then(() => true), 'start');
           await handle.result();
-          writeFileSync(path.join(dir, `deliver-${name}.pb`), encode(await handle.fetchHistory()));
+          writeFileSync(path.join(dir, `local-${name}.pb`), encode(await handle.fetchHistory()));
           await seedEndpointDisable(stack, ep.id);
         }
+        // A throttled endpoint: the second delivery waits for its slot on a durable timer.
+        receiver.behaviour = () => ({ status: 200 });
+        const throttled = await seedEndpoint(stack.services, appId, {
+          url: receiver.url('/throttled'),
+          throttleRate: 1,
+        });
+        const sent = [];
+        for (let i = 0; i < 3; i++)
+          sent.push(
+            await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: { i } }),
+          );
+        const last = stack.services.temporal.workflow.getHandle(`deliver-${sent[2].body.id}-${throttled.id}`);
+        await eventually(() => last.describe().then(() => true), 'start');
+        await last.result();
+        writeFileSync(path.join(dir, 'local-throttled.pb'), encode(await last.fetchHistory()));
+        await seedEndpointDisable(stack, throttled.id);
         // Cancelled by the endpointDisabled signal while waiting for a retry.
         const slow = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '3600' });
         try {
@@ -52,7 +70,7 @@ describe('workflow replay', () => {
           await eventually(async () => (await handle.query(attemptsQuery)).length === 1, 'first attempt');
           await handle.signal(endpointDisabledSignal, { reason: 'recording' });
           await handle.result();
-          writeFileSync(path.join(dir, 'deliver-cancelled.pb'), encode(await handle.fetchHistory()));
+          writeFileSync(path.join(dir, 'local-cancelled.pb'), encode(await handle.fetchHistory()));
         } finally {
           await slow.close();
         }
@@ -65,7 +83,7 @@ describe('workflow replay', () => {
 
   it('replays every recorded history on the current workflow code', async () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.pb'));
-    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files.length).toBeGreaterThanOrEqual(11);
     const histories = files.map((f) => ({
       workflowId: f.replace(/\.pb$/, ''),
       history: temporal.api.history.v1.History.decode(readFileSync(path.join(dir, f))),

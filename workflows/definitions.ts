@@ -31,13 +31,8 @@ export interface ReplayProgress {
 }
 export const progressQuery = defineQuery<ReplayProgress>('progress');
 
-/** What one attempt came to, as the workflow sees it. */
-export type AttemptOutcome =
-  | 'success'
-  | 'failure' // retry on schedule
-  | 'throttled' // 429 or timeout: wait at least a minute
-  | 'gone' // 410: the endpoint has been disabled
-  | 'cancelled'; // endpoint disabled or deleted, or message gone: stop quietly
+export type { AttemptOutcome } from '../src/domain/outcome';
+import type { AttemptOutcome } from '../src/domain/outcome';
 
 export type DeliveryStatus = 'pending' | 'sending' | 'success' | 'failed' | 'cancelled';
 
@@ -84,6 +79,11 @@ export interface DeliverMessageInput {
    * sets it; deliveries started before it existed lack it and keep upserting (so they replay).
    */
   quietFirstSuccess?: boolean;
+  /**
+   * The attempt runs as local-activity steps (send, record, lifecycle) in the workflow task.
+   * Every start sets it; deliveries started before it existed run the one `attempt` activity.
+   */
+  localAttempt?: boolean;
 }
 
 export interface DeliverMessageResult {

@@ -3,11 +3,14 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
+  type RetryPolicy,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { createActivities, AttemptResult } from '../activities';
+import { cancelledSummary, decisionFor, lifecycleOf, needsLifecycle, summarize } from './attempt-outcome';
 import {
   SA,
   attemptsQuery,
@@ -34,6 +37,25 @@ function attemptActivity(timeoutMs: number) {
   }).attempt;
 }
 
+/**
+ * The attempt as local activities: they run inside the workflow task, so a first-attempt
+ * success is a start plus one workflow-task completion. `attemptStep` sends and, when it
+ * can, records and runs the lifecycle in the same call; a record or lifecycle it could not
+ * finish is run as its own step. Each step can be repeated safely (the record is keyed by
+ * workflow id and attempt number, lifecycle events by the attempt), which is what a local
+ * activity may be after a crash. Infrastructure failures retry without limit; what the
+ * receiver answers never fails a step.
+ */
+function localSteps(timeoutMs: number) {
+  const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
+  const { attemptStep } = proxyLocalActivities<Activities>({ startToCloseTimeout: timeoutMs, retry });
+  const { recordAttempt, afterAttempt } = proxyLocalActivities<Activities>({
+    startToCloseTimeout: '30s',
+    retry,
+  });
+  return { attemptStep, recordAttempt, afterAttempt };
+}
+
 /** ±20% jitter, from the workflow's deterministic random source. */
 function jitter(seconds: number): number {
   return seconds * (0.8 + Math.random() * 0.4);
@@ -52,7 +74,11 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
   setHandler(retryNowSignal, () => void (retryNow = true));
 
   const { workflowId } = workflowInfo();
-  const attempt = attemptActivity(input.attemptTimeoutMs ?? 120_000);
+  const timeoutMs = input.attemptTimeoutMs ?? 120_000;
+  // Versioned by the input: deliveries started before local attempts keep the one activity.
+  const attempt = input.localAttempt
+    ? attemptInSteps(input, workflowId, localSteps(timeoutMs), () => disabled)
+    : attemptActivity(timeoutMs);
   const finish = async (status: DeliveryStatus): Promise<DeliverMessageResult> => {
     upsertSearchAttributes([
       { key: SA.status, value: status },
@@ -60,7 +86,12 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
     ] as never);
     if (status === 'cancelled') {
       await CancellationScope.nonCancellable(() =>
-        settleDelivery({ msgId: input.msgId, endpointId: input.endpointId, status }),
+        settleDelivery({
+          msgId: input.msgId,
+          endpointId: input.endpointId,
+          status,
+          ...(input.trigger === 'manual' ? { resendWorkflowId: workflowId } : {}),
+        }),
       );
     }
     return { status, attempts: history.length };
@@ -73,6 +104,7 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
       const base = n <= input.schedule.length ? jitter(input.schedule[n - 1]) : null;
       retryNow = false;
       const result = await attempt({ ...input, attemptNumber: n, workflowId, nextDelaySeconds: base });
+      if (result === 'disabled') return await finish('cancelled');
       history.push(result.summary);
       // The common case, a success at the first attempt, closes without a visibility update:
       // on one Temporal server that is a write per delivery, and Completed with
@@ -113,4 +145,48 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
     }
     throw err;
   }
+}
+
+/**
+ * One attempt as local-activity steps. A throttled endpoint's slot is waited for with a
+ * durable timer (an endpointDisabled signal ends the wait); the attempt number does not
+ * change while waiting.
+ */
+function attemptInSteps(
+  input: DeliverMessageInput,
+  workflowId: string,
+  steps: ReturnType<typeof localSteps>,
+  isDisabled: () => boolean,
+) {
+  return async (args: { attemptNumber: number; nextDelaySeconds: number | null }) => {
+    const stepInput = {
+      appId: input.appId,
+      msgId: input.msgId,
+      endpointId: input.endpointId,
+      eventType: input.eventType,
+      trigger: input.trigger,
+      workflowId,
+      attemptNumber: args.attemptNumber,
+      nextDelaySeconds: args.nextDelaySeconds,
+    };
+    let step = await steps.attemptStep(stepInput);
+    while (step.kind === 'wait') {
+      if (await condition(isDisabled, step.waitMs)) return 'disabled' as const;
+      step = await steps.attemptStep({ ...stepInput, slotReserved: true });
+    }
+    if (step.kind === 'cancelled')
+      return {
+        summary: cancelledSummary(args.attemptNumber, step.reason, new Date()),
+        waitSeconds: null,
+      } satisfies AttemptResult;
+    const { sent } = step;
+    const decision = decisionFor(sent, args.nextDelaySeconds);
+    const recorded = step.recorded ?? (await steps.recordAttempt({ ...stepInput, sent, decision }));
+    if (!step.lifecycleDone && needsLifecycle(decision, recorded.endedFailingStreak))
+      await steps.afterAttempt({ ...stepInput, decision, ...lifecycleOf(sent, recorded) });
+    return {
+      summary: summarize(recorded.attemptId, args.attemptNumber, sent, decision),
+      waitSeconds: decision.waitSeconds,
+    } satisfies AttemptResult;
+  };
 }

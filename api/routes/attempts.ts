@@ -8,14 +8,8 @@ import { keyset, page, paginationQuery } from '../pagination';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
 import { isoDateTime, queryIntEnum } from '../schema-formats';
-import {
-  channelName,
-  eventTypeName,
-  findMessage,
-  messageOut,
-  messageOutSchema,
-  rowToMessage,
-} from './messages';
+import { channelName, eventTypeName, messageOutSchema } from '../schemas';
+import { findMessage, messageOut, payloadOfM, rowToMessage } from './messages';
 
 const statusText = ['success', 'pending', 'fail', 'sending'] as const;
 const messageStatus = queryIntEnum([0, 1, 2, 3], 'must be 0 (success), 1 (pending), 2 (fail) or 3 (sending)');
@@ -58,6 +52,13 @@ const attemptOutSchema = z.object({
   statusText: z.enum(statusText),
   triggerType: z.number().int(),
   timestamp: z.string(),
+  /**
+   * Hookflow extension: why an attempt got no HTTP answer (`timeout`, `blocked`, a socket
+   * error code) or could not be made (`configuration`: a secret or template of ours), and
+   * whether `response` was cut at the configured size.
+   */
+  errorKind: z.string().nullable(),
+  responseTruncated: z.boolean(),
   msg: messageOutSchema.optional(),
 });
 const listOf = (item: z.ZodType) =>
@@ -83,6 +84,8 @@ function attemptOut(r: Row, withContent: boolean, withMsg: boolean) {
     statusText: statusText[r.status as number],
     triggerType: r.trigger_type,
     timestamp: new Date(r.timestamp).toISOString(),
+    errorKind: r.error_kind ?? null,
+    responseTruncated: r.response_truncated ?? false,
     ...(withMsg && r.m_id ? { msg: messageOut(msgOf(r), withContent) } : {}),
   };
 }
@@ -103,7 +106,7 @@ function msgOf(r: Row) {
 }
 const msgColumns = (content: boolean) =>
   `m.id as m_id, m.app_id as m_app_id, m.event_type as m_event_type, m.event_id as m_event_id, m.channels as m_channels,
-   m.tags as m_tags, ${content ? 'm.payload' : 'null'} as m_payload, m.created_at as m_created_at, m.expires_at as m_expires_at`;
+   m.tags as m_tags, ${payloadOfM(content)} as m_payload, m.created_at as m_created_at, m.expires_at as m_expires_at`;
 
 /** A delivery's state as Svix's MessageStatus: cancelled deliveries read as failed. */
 const deliveryStatus: Record<DeliveryState, number> = {
@@ -317,7 +320,7 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       const rows: Row[] = await db().execute(
         `select d.state, d.next_attempt_at, ${msgColumns(content)}
            from deliveries d join messages m on m.id = d.msg_id
-          where ${['d.endpoint_id = ?', 'd.app_id = ?', ...w.parts].join(' and ')}
+          where ${['d.endpoint_id = ?', 'd.app_id = ?', "d.trigger <> 'manual'", ...w.parts].join(' and ')}
           order by d.msg_id ${ks.dir} limit ?`,
         [ep.id, app.id, ...w.args, ks.fetch],
       );
@@ -381,7 +384,8 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       const app = await findApp(em, req, params.app);
       const msg = await findMessage(em, app, params.msg);
       const ks = keyset(q, 'descending');
-      const conds = ['d.msg_id = ?', 'd.app_id = ?'];
+      // The scheduled delivery's state; a manual resend is a delivery of its own, shown by its attempts.
+      const conds = ['d.msg_id = ?', 'd.app_id = ?', "d.trigger <> 'manual'"];
       const args: unknown[] = [msg.id, app.id];
       if (ks.after) {
         conds.push(`d.endpoint_id ${ks.op} ?`);

@@ -22,6 +22,7 @@ import { secretRoutes } from './endpoints/secrets';
 import { headerRoutes } from './endpoints/headers';
 import { statsRoutes } from './endpoints/stats';
 import { sendExampleRoutes } from './endpoints/send-example';
+import { retryPendingRoutes } from './endpoints/retry-pending';
 
 const TAG = 'Endpoint';
 
@@ -204,5 +205,6 @@ export function endpointsRouter(deps: ApiDeps): Router {
   headerRoutes(router, deps);
   statsRoutes(router, deps);
   sendExampleRoutes(router, deps);
+  retryPendingRoutes(router, deps);
   return router;
 }

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../context';
 import { conflict, invalid, notFound } from '../http-errors';
 import { keyset, page, paginationQuery } from '../pagination';
 import { defineRoute } from '../route';
-import { eventTypeName } from './messages';
+import { eventTypeName } from '../schemas';
 import { isUniqueViolation } from './applications';
 
 const TAG = 'Event Type';

@@ -1,50 +1,22 @@
-import { Router } from 'express';
+import { isUtf8 } from 'node:buffer';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApplicationSchema, MessageSchema, type Application, type Message } from '../../src/db/entities';
-import { idAt, newId } from '../../src/ids';
+import type { Application } from '../../src/db/entities';
+import { idAt } from '../../src/ids';
 import { textArray } from '../../src/db/sql';
-import { endpointMatches } from '../../src/domain/routing';
-import type { DeliveryRef } from '../../src/domain/dispatcher';
+import { DuplicateEventId, Ingest, type StoredMessage } from '../../src/domain/ingest';
+import { RawJson, memberText, stringify } from '../../src/domain/raw-json';
+import { metrics } from '../../src/metrics';
 import type { ApiDeps } from '../context';
-import { conflict, notFound } from '../http-errors';
+import { badRequest, conflict, notFound } from '../http-errors';
+import { ABANDONED_AFTER_S, IDEMPOTENCY_TTL_HOURS, IdempotencyStore } from '../middleware/idempotency';
+import { principalOf } from '../middleware/auth';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp } from '../resolve';
 import { defineRoute } from '../route';
 import { isoDateTime } from '../schema-formats';
-import { appIn } from './applications-schema';
-import { principalOf } from '../middleware/auth';
-import { metrics } from '../../src/metrics';
-
-export const eventTypeName = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[a-zA-Z0-9\-_.]+$/, 'must contain only letters, digits, "-", "_" and "."');
-export const channelName = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[a-zA-Z0-9\-_.:]+$/, 'must contain only letters, digits, "-", "_", "." and ":"');
-
-export const messageIn = z
-  .object({
-    eventType: eventTypeName,
-    eventId: z
-      .string()
-      .min(1)
-      .max(256)
-      .regex(/^[a-zA-Z0-9\-_.]+$/, 'must contain only letters, digits, "-", "_" and "."')
-      .nullish(),
-    payload: z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }),
-    channels: z.array(channelName).min(1).max(10).nullish(),
-    tags: z.array(z.string().min(1).max(128)).max(5).nullish(),
-    payloadRetentionPeriod: z.number().int().min(1).max(90).nullish(),
-    payloadRetentionHours: z.number().int().min(1).max(2160).nullish(),
-    application: appIn.nullish(),
-    transformationsParams: z.record(z.string(), z.unknown()).nullish(),
-  })
-  .strict();
+import { channelName, eventTypeName, messageIn, messageOutSchema, type MessageIn } from '../schemas';
 
 const stringList = z.preprocess(
   (v) => (v === undefined ? undefined : Array.isArray(v) ? v : String(v).split(',')),
@@ -60,54 +32,92 @@ const listQuery = paginationQuery.extend({
   tag: z.string().max(128).optional(),
 });
 
-export function messageOut(m: Message, withContent = true) {
+/** Svix's MessageOut; the payload is written as the exact text received. */
+export function messageOut(m: StoredMessage, withContent = true) {
   return {
     id: m.id,
     eventType: m.eventType,
     eventId: m.eventId,
     channels: m.channels,
     tags: m.tags,
-    payload: withContent ? (m.payload ?? {}) : {},
+    payload: withContent ? new RawJson(m.payload ?? '{}') : {},
     timestamp: m.createdAt.toISOString(),
   };
 }
+
+const MESSAGE_FIELDS =
+  'm.id, m.app_id, m.event_type, m.event_id, m.channels, m.tags, m.created_at, m.expires_at';
+/** The content of message `m`, null once pruned or expunged. */
+export const payloadOfM = (content = true) =>
+  content ? '(select c.payload from message_content c where c.msg_id = m.id)' : 'null';
 
 export async function findMessage(
   em: EntityManager,
   app: Application,
   idOrEventId: string,
-): Promise<Message> {
-  const msg = idOrEventId.startsWith('msg_')
-    ? await em.findOne(MessageSchema, { id: idOrEventId, appId: app.id })
-    : await em.findOne(MessageSchema, { eventId: idOrEventId, appId: app.id });
-  if (!msg) throw notFound('Message');
-  return msg;
+): Promise<StoredMessage> {
+  const rows: Array<Record<string, unknown>> = await em
+    .getConnection()
+    .execute(
+      `select ${MESSAGE_FIELDS}, ${payloadOfM()} as payload from messages m where m.app_id = ? and m.${idOrEventId.startsWith('msg_') ? 'id' : 'event_id'} = ?`,
+      [app.id, idOrEventId],
+    );
+  if (!rows[0]) throw notFound('Message');
+  return rowToMessage(rows[0]);
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return (
-    (err as { code?: string }).code === '23505' ||
-    (err as { name?: string }).name === 'UniqueConstraintViolationException'
-  );
+export function rowToMessage(r: Record<string, unknown>): StoredMessage {
+  return {
+    id: r.id as string,
+    appId: r.app_id as string,
+    eventType: r.event_type as string,
+    eventId: (r.event_id as string) ?? null,
+    channels: (r.channels as string[]) ?? null,
+    tags: (r.tags as string[]) ?? null,
+    payload: (r.payload as string) ?? null,
+    createdAt: new Date(r.created_at as string),
+    expiresAt: new Date(r.expires_at as string),
+  };
 }
 
 /**
- * Messages. A message is accepted once it and its deliveries are committed in PostgreSQL;
- * workflows are started after the 202 by the dispatcher, or later by the reconciler.
+ * The payload member's exact text in the request body. The body is valid JSON (body-parser
+ * parsed it strictly), but only UTF-8 text can be kept byte for byte.
  */
+function payloadText(req: Request): string {
+  const raw = req.rawBody;
+  if (!raw || !isUtf8(raw)) throw badRequest('The request body must be JSON encoded as UTF-8');
+  let text: string | undefined;
+  try {
+    // A byte order mark before the JSON is tolerated, as body-parser tolerates it.
+    text = memberText(raw.toString('utf8').replace(/^\uFEFF/, ''), 'payload');
+  } catch {
+    throw badRequest('The request body must be JSON encoded as UTF-8');
+  }
+  if (text === undefined) throw badRequest('The request body has no payload');
+  return text;
+}
+
+/** The fields of a new message, from Svix's MessageIn and the payload's text. */
+export function newMessage(body: Pick<MessageIn, 'eventType'> & Partial<MessageIn>, payload: string) {
+  return {
+    eventType: body.eventType,
+    eventId: body.eventId ?? null,
+    channels: body.channels ?? null,
+    tags: body.tags ?? null,
+    payload,
+    retentionHours:
+      body.payloadRetentionHours ?? (body.payloadRetentionPeriod ? body.payloadRetentionPeriod * 24 : null),
+  };
+}
+
+export const duplicateEventId = (eventId: string | null) =>
+  conflict(`A message with eventId "${eventId}" already exists in this application`);
+
 const appParams = z.object({ app: z.string().min(1).max(256) });
 const msgParams = appParams.extend({ msg: z.string().min(1).max(256) });
 const withContent = z.object({ with_content: z.enum(['true', 'false']).default('true') });
 
-export const messageOutSchema = z.object({
-  id: z.string(),
-  eventType: z.string(),
-  eventId: z.string().nullable(),
-  channels: z.array(z.string()).nullable(),
-  tags: z.array(z.string()).nullable(),
-  payload: z.record(z.string(), z.unknown()),
-  timestamp: z.string(),
-});
 const listOut = z.object({
   data: z.array(messageOutSchema),
   iterator: z.string().nullable(),
@@ -121,6 +131,7 @@ const listOut = z.object({
  */
 export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
   const router = Router();
+  const ingest = new Ingest(orm, config.HOOKFLOW_RETENTION_DAYS);
 
   defineRoute(
     router,
@@ -133,28 +144,54 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
       params: appParams,
       query: withContent,
       body: messageIn,
-      idempotent: true,
+      // The key's record is written in the statement that stores the message.
+      idempotent: 'handler',
       responses: {
         202: { description: 'Accepted: stored, delivery under way', schema: messageOutSchema },
         409: { description: 'A message with this eventId exists' },
         413: { description: 'Body larger than 1 MB' },
+        422: { description: 'Invalid body, or an idempotency-key already used with another request' },
       },
     },
     async ({ req, params, query, body }) => {
-      const em = orm.em.fork();
-      let app: Application;
-      try {
-        app = await findApp(em, req, params.app);
-      } catch (err) {
-        // `application` in the body creates the application on the fly (admin only).
-        if (!body.application || principalOf(req).kind !== 'admin') throw err;
-        app = await createAppOnTheFly(em, params.app, body.application);
+      const principal = principalOf(req);
+      const key = IdempotencyStore.header(req);
+      const idempotency = key
+        ? {
+            key: IdempotencyStore.keyOf(req, key),
+            fingerprint: IdempotencyStore.fingerprintOf(req),
+            ttlHours: IDEMPOTENCY_TTL_HOURS,
+            abandonedAfterS: ABANDONED_AFTER_S,
+          }
+        : undefined;
+      const content = query.with_content === 'true';
+      const request = {
+        app: params.app,
+        tokenAppId: principal.kind === 'app' ? principal.appId : null,
+        message: newMessage(body, payloadText(req)),
+        idempotency,
+        respond: (m: StoredMessage) => stringify(messageOut(m, content))!,
+      };
+      // A key whose record vanished between the statement and its replay (expired, or an
+      // abandoned request's) is claimed again: a few turns at most.
+      for (let turn = 0; turn < 3; turn++) {
+        let out = await ingest.store(request).catch(rethrowDuplicate(body.eventId));
+        if (out.kind === 'no-app' && body.application && principal.kind === 'admin') {
+          // `application` in the body creates the application on the fly (admin only).
+          const appId = await ingest.ensureApp(params.app, body.application);
+          out = await ingest.store({ ...request, app: appId }).catch(rethrowDuplicate(body.eventId));
+        }
+        if (out.kind === 'no-app') throw notFound('Application');
+        if (out.kind === 'stored') {
+          metrics.messagesAccepted.inc();
+          dispatcher.enqueue(out.refs);
+          return { status: 202, body: new RawJson(out.response) };
+        }
+        const store = req.app.locals.idempotency as IdempotencyStore;
+        const replayed = await store.replay(idempotency!.key, idempotency!.fingerprint);
+        if (replayed) return replayed;
       }
-      const msg = newMessage(app, body, config.HOOKFLOW_RETENTION_DAYS);
-      const refs = await storeMessage(em, app, msg);
-      metrics.messagesAccepted.inc();
-      dispatcher.enqueue(refs);
-      return { status: 202, body: messageOut(msg, query.with_content === 'true') };
+      throw conflict('The idempotency key could not be claimed; retry');
     },
   );
 
@@ -174,36 +211,36 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
       const em = orm.em.fork();
       const app = await findApp(em, req, params.app);
       const ks = keyset(q, 'descending');
-      const where: string[] = ['app_id = ?'];
+      const where: string[] = ['m.app_id = ?'];
       const args: unknown[] = [app.id];
       if (ks.after) {
-        where.push(`id ${ks.op} ?`);
+        where.push(`m.id ${ks.op} ?`);
         args.push(ks.after);
       }
       if (q.event_types?.length) {
-        where.push('event_type = any(?::text[])');
+        where.push('m.event_type = any(?::text[])');
         args.push(textArray(q.event_types));
       }
       if (q.channel) {
-        where.push('? = any(channels)');
+        where.push('? = any(m.channels)');
         args.push(q.channel);
       }
       if (q.tag) {
-        where.push('? = any(tags)');
+        where.push('? = any(m.tags)');
         args.push(q.tag);
       }
       if (q.after) {
-        where.push('id > ?');
+        where.push('m.id > ?');
         args.push(idAt('msg', new Date(q.after)));
       }
       if (q.before) {
-        where.push('id < ?');
+        where.push('m.id < ?');
         args.push(idAt('msg', new Date(q.before)));
       }
       const content = q.with_content === 'true';
       const rows: Array<Record<string, unknown>> = await em.getConnection().execute(
-        `select id, app_id, event_type, event_id, channels, tags, ${content ? 'payload' : 'null as payload'}, created_at, expires_at
-             from messages where ${where.join(' and ')} order by id ${ks.dir} limit ?`,
+        `select ${MESSAGE_FIELDS}, ${payloadOfM(content)} as payload
+           from messages m where ${where.join(' and ')} order by m.id ${ks.dir} limit ?`,
         [...args, ks.fetch],
       );
       return {
@@ -259,7 +296,7 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
       const em = orm.em.fork();
       const app = await findApp(em, req, params.app);
       const msg = await findMessage(em, app, params.msg);
-      await em.getConnection().execute('update messages set payload = null where id = ?', [msg.id]);
+      await em.getConnection().execute('delete from message_content where msg_id = ?', [msg.id]);
       return { status: 204 };
     },
   );
@@ -267,135 +304,8 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
   return router;
 }
 
-export function newMessage(
-  app: Application,
-  body: z.infer<typeof messageIn>,
-  defaultRetentionDays: number,
-): Message {
-  const now = new Date();
-  const hours =
-    body.payloadRetentionHours ??
-    (body.payloadRetentionPeriod ?? app.retentionDays ?? defaultRetentionDays) * 24;
-  return {
-    id: newId('msg', now.getTime()),
-    appId: app.id,
-    eventType: body.eventType,
-    eventId: body.eventId ?? null,
-    channels: body.channels ?? null,
-    tags: body.tags ?? null,
-    payload: body.payload,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + hours * 3600_000),
+function rethrowDuplicate(eventId: string | null | undefined) {
+  return (err: unknown): never => {
+    throw err instanceof DuplicateEventId ? duplicateEventId(eventId ?? null) : err;
   };
-}
-
-/**
- * Stores the message and its routed deliveries in one transaction; returns what to dispatch.
- * `onlyTo` (send-example) skips routing and the app switch: one delivery, to that endpoint.
- */
-export async function storeMessage(
-  em: EntityManager,
-  app: Application,
-  msg: Message,
-  onlyTo?: { endpointId: string },
-): Promise<DeliveryRef[]> {
-  let refs: DeliveryRef[] = [];
-  try {
-    await em.transactional(async (tx) => {
-      const conn = tx.getConnection();
-      const ctx = tx.getTransactionContext();
-      await conn.execute(
-        `insert into messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
-         values (?, ?, ?, ?, ?::text[], ?::text[], ?::jsonb, ?, ?)`,
-        [
-          msg.id,
-          msg.appId,
-          msg.eventType,
-          msg.eventId,
-          textArray(msg.channels),
-          textArray(msg.tags),
-          JSON.stringify(msg.payload),
-          msg.createdAt,
-          msg.expiresAt,
-        ],
-        'run',
-        ctx,
-      );
-      if (onlyTo) {
-        refs = [{ msgId: msg.id, endpointId: onlyTo.endpointId, appId: app.id, eventType: msg.eventType }];
-      } else {
-        if (!app.webhooksEnabled) return; // stored only: replay-missing sends it later
-        const endpoints: Array<{
-          id: string;
-          disabled: boolean;
-          event_types: string[] | null;
-          channels: string[] | null;
-        }> = await conn.execute(
-          'select id, disabled, event_types, channels from endpoints where app_id = ?',
-          [app.id],
-          'all',
-          ctx,
-        );
-        refs = endpoints
-          .filter((e) =>
-            endpointMatches(
-              { disabled: e.disabled, eventTypes: e.event_types, channels: e.channels },
-              msg.eventType,
-              msg.channels,
-            ),
-          )
-          .map((e) => ({ msgId: msg.id, endpointId: e.id, appId: app.id, eventType: msg.eventType }));
-      }
-      if (refs.length === 0) return;
-      const values = refs.map(() => `(?, ?, ?, ?, 'pending', ?)`).join(', ');
-      await conn.execute(
-        `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, created_at) values ${values}`,
-        refs.flatMap((r) => [r.msgId, r.endpointId, r.appId, r.eventType, msg.createdAt]),
-        'run',
-        ctx,
-      );
-    });
-  } catch (err) {
-    if (isUniqueViolation(err))
-      throw conflict(`A message with eventId "${msg.eventId}" already exists in this application`);
-    throw err;
-  }
-  return refs;
-}
-
-export function rowToMessage(r: Record<string, unknown>): Message {
-  return {
-    id: r.id as string,
-    appId: r.app_id as string,
-    eventType: r.event_type as string,
-    eventId: (r.event_id as string) ?? null,
-    channels: (r.channels as string[]) ?? null,
-    tags: (r.tags as string[]) ?? null,
-    payload: (r.payload as Record<string, unknown>) ?? null,
-    createdAt: new Date(r.created_at as string),
-    expiresAt: new Date(r.expires_at as string),
-  };
-}
-
-async function createAppOnTheFly(
-  em: EntityManager,
-  idOrUid: string,
-  input: z.infer<typeof appIn>,
-): Promise<Application> {
-  const uid = idOrUid.startsWith('app_') ? (input.uid ?? null) : idOrUid;
-  const existing = uid ? await em.findOne(ApplicationSchema, { uid }) : null;
-  if (existing) return existing;
-  const app = em.create(ApplicationSchema, {
-    id: newId('app'),
-    uid,
-    name: input.name,
-    rateLimit: input.rateLimit ?? null,
-    metadata: input.metadata ?? {},
-    webhooksEnabled: true,
-    retentionDays: null,
-    createdAt: new Date(),
-    updatedAt: new Date(),
-  });
-  await em.flush();
-  return app;
 }

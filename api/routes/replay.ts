@@ -12,7 +12,7 @@ import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
 import { isoDateTime } from '../schema-formats';
 import { backgroundTaskOut, taskOut } from './background-tasks';
-import { eventTypeName } from './messages';
+import { eventTypeName } from '../schemas';
 
 const PAGE_SIZE = 500;
 const CONCURRENCY = 25;

@@ -55,6 +55,9 @@ export interface Attempt {
   responseDurationMs: number;
   triggerType: 0 | 1;
   timestamp: string;
+  /** Why no HTTP answer came (`timeout`, `blocked`, a socket error) or `configuration` (ours, not the endpoint's). */
+  errorKind?: string | null;
+  responseTruncated?: boolean;
   msg?: Message | null;
 }
 

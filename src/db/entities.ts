@@ -72,8 +72,7 @@ export interface Message {
   eventId: string | null;
   channels: string[] | null;
   tags: string[] | null;
-  /** Null once pruned by retention; attempts keep their metadata. */
-  payload: Record<string, unknown> | null;
+  // The payload is in message_content, as the exact text received (src/domain/ingest.ts).
   createdAt: Date;
   expiresAt: Date;
 }
@@ -220,7 +219,6 @@ export const MessageSchema = new EntitySchema<Message>({
     eventId: { type: 'string', nullable: true },
     channels: { type: 'string[]', columnType: 'text[]', nullable: true },
     tags: { type: 'string[]', columnType: 'text[]', nullable: true },
-    payload: { type: 'json', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz', onCreate: () => new Date() },
     expiresAt: { type: 'Date', columnType: 'timestamptz' },
   },

@@ -2,6 +2,8 @@ import { MikroORM, PostgreSqlDriver, type Options } from '@mikro-orm/postgresql'
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities';
 import { Migration20261123000000_initial } from './migrations/Migration20261123000000_initial';
+import { Migration20261201000000_attempt_once } from './migrations/Migration20261201000000_attempt_once';
+import { Migration20261201100000_message_content } from './migrations/Migration20261201100000_message_content';
 import { Migration20261201300000_revoked_tokens } from './migrations/Migration20261201300000_revoked_tokens';
 
 export type Orm = MikroORM;
@@ -9,6 +11,8 @@ export type Orm = MikroORM;
 /** Listed explicitly so the same list works from TypeScript sources and the compiled build. */
 const migrationsList = [
   { name: 'Migration20261123000000_initial', class: Migration20261123000000_initial },
+  { name: 'Migration20261201000000_attempt_once', class: Migration20261201000000_attempt_once },
+  { name: 'Migration20261201100000_message_content', class: Migration20261201100000_message_content },
   { name: 'Migration20261201300000_revoked_tokens', class: Migration20261201300000_revoked_tokens },
 ];
 

@@ -145,6 +145,7 @@ export class Dispatcher {
       schedule: this.opts.schedule,
       attemptTimeoutMs: this.opts.attemptTimeoutMs,
       quietFirstSuccess: true,
+      localAttempt: true,
       ...(replayTaskId ? { replayTaskId } : {}),
     };
     try {

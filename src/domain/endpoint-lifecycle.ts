@@ -1,8 +1,14 @@
 import type { Client } from '@temporalio/client';
 import type { Orm } from '../db/orm';
 import type { Logger } from '../logger';
-import { endpointDisabledSignal, type DeliverMessageInput } from '../../workflows/definitions';
+import { endpointDisabledSignal } from '../../workflows/definitions';
 import type { OperationalWebhooks } from './operational-webhooks';
+
+export interface AttemptRef {
+  appId: string;
+  endpointId: string;
+  msgId: string;
+}
 
 /** Svix sends `message.attempt.failing` once a delivery has failed this many times. */
 export const FAILING_AFTER_ATTEMPTS = 4;
@@ -48,7 +54,7 @@ export class EndpointLifecycle {
     return count;
   }
 
-  async disableEndpoint(appId: string, endpointId: string, reason: string): Promise<void> {
+  async disableEndpoint(appId: string, endpointId: string, reason: string, key?: string): Promise<void> {
     const rows: unknown[] = await this.db().execute(
       `update endpoints set disabled = true, disabled_reason = ?, updated_at = now()
         where id = ? and app_id = ? and not disabled returning id`,
@@ -57,25 +63,38 @@ export class EndpointLifecycle {
     if (rows.length === 0) return;
     this.deps.log.warn({ appId, endpointId, reason }, 'endpoint disabled');
     await this.signalDisabled(endpointId, reason);
-    await this.deps.operational.emit('endpoint.disabled', {
-      appId,
-      endpointId,
-      failSince: new Date().toISOString(),
-      trigger: 'automatic',
-    });
+    await this.deps.operational.emit(
+      'endpoint.disabled',
+      {
+        appId,
+        endpointId,
+        failSince: new Date().toISOString(),
+        trigger: 'automatic',
+      },
+      key,
+    );
   }
 
   /** A success after the endpoint's failing streak (the attempt's own write ended the streak). */
-  async recovered(input: DeliverMessageInput): Promise<void> {
-    await this.deps.operational.emit('message.attempt.recovered', this.attemptData(input));
+  async recovered(input: AttemptRef, key?: string): Promise<void> {
+    await this.deps.operational.emit('message.attempt.recovered', this.attemptData(input), key);
   }
 
-  async failed(input: DeliverMessageInput, attemptNumber: number, exhausted: boolean): Promise<void> {
+  /** Our side could not build the request: the operator hears of it, the endpoint is not blamed. */
+  async misconfigured(input: AttemptRef, reason: string, key?: string): Promise<void> {
+    await this.deps.operational.emit(
+      'message.attempt.misconfigured',
+      { ...this.attemptData(input), reason },
+      key,
+    );
+  }
+
+  async failed(input: AttemptRef, attemptNumber: number, exhausted: boolean, key?: string): Promise<void> {
     if (attemptNumber === FAILING_AFTER_ATTEMPTS && !exhausted) {
-      await this.deps.operational.emit('message.attempt.failing', this.attemptData(input));
+      await this.deps.operational.emit('message.attempt.failing', this.attemptData(input), key);
     }
     if (!exhausted) return;
-    await this.deps.operational.emit('message.attempt.exhausted', this.attemptData(input));
+    await this.deps.operational.emit('message.attempt.exhausted', this.attemptData(input), key);
     const rows: Array<{ failing_days: number }> = await this.db().execute(
       `update endpoints set failing_since = coalesce(failing_since, now()) where id = ?
        returning extract(epoch from (now() - failing_since)) / 86400 as failing_days`,
@@ -86,11 +105,12 @@ export class EndpointLifecycle {
         input.appId,
         input.endpointId,
         `Deliveries exhausted their retries for ${this.deps.disableAfterDays} days`,
+        key,
       );
     }
   }
 
-  private attemptData(input: DeliverMessageInput) {
+  private attemptData(input: AttemptRef) {
     return { appId: input.appId, endpointId: input.endpointId, msgId: input.msgId };
   }
 }

@@ -1,4 +1,5 @@
-import type { Client } from '@temporalio/client';
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { newId } from '../ids';
 
 /** Svix's operational webhook types and payload shapes: `{type, timestamp, data}`. */
@@ -9,7 +10,9 @@ export type OperationalEventType =
   | 'endpoint.disabled'
   | 'message.attempt.failing'
   | 'message.attempt.exhausted'
-  | 'message.attempt.recovered';
+  | 'message.attempt.recovered'
+  // Hookflow's own: the delivery could not be built (secret or template), not the endpoint's fault.
+  | 'message.attempt.misconfigured';
 
 export interface OperationalEvent {
   id: string;
@@ -33,14 +36,25 @@ export class OperationalWebhooks {
     return !!this.url && !!this.temporal;
   }
 
-  async emit(type: OperationalEventType, data: Record<string, unknown>): Promise<void> {
+  /**
+   * `key` names the event for good (e.g. the attempt that caused it): a step retried after a
+   * crash emits the same event id, and its second start is a no-op.
+   */
+  async emit(type: OperationalEventType, data: Record<string, unknown>, key?: string): Promise<void> {
     if (!this.enabled) return;
-    const event: OperationalEvent = { id: newId('msg'), type, timestamp: new Date().toISOString(), data };
-    await this.temporal!.workflow.start('DeliverOperationalEvent', {
-      taskQueue: this.taskQueue,
-      workflowId: `operational-${event.id}`,
-      args: [event],
-      staticSummary: `operational webhook ${type}`,
-    });
+    const id = key
+      ? `msg_${createHash('sha256').update(`${key}/${type}`).digest('hex').slice(0, 26)}`
+      : newId('msg');
+    const event: OperationalEvent = { id, type, timestamp: new Date().toISOString(), data };
+    try {
+      await this.temporal!.workflow.start('DeliverOperationalEvent', {
+        taskQueue: this.taskQueue,
+        workflowId: `operational-${event.id}`,
+        args: [event],
+        staticSummary: `operational webhook ${type}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
   }
 }

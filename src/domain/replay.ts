@@ -78,8 +78,8 @@ function deliveredPart(q: ReplayQuery, cursor: ReplayCursor | null): Sql {
     text: `select d.msg_id, d.endpoint_id, d.event_type, false as missing
              from deliveries d
              join endpoints e on e.id = d.endpoint_id and not e.disabled
-             join messages m on m.id = d.msg_id and m.payload is not null
-            where d.app_id = ? and ${states} and ${w.text}`,
+             join message_content c on c.msg_id = d.msg_id
+            where d.app_id = ? and d.trigger <> 'manual' and ${states} and ${w.text}`,
     args: [q.appId, ...w.args],
   };
 }
@@ -90,7 +90,7 @@ function missingPart(q: ReplayQuery, cursor: ReplayCursor | null): Sql {
     text: `select m.id as msg_id, e.id as endpoint_id, m.event_type, true as missing
              from messages m
              join endpoints e on e.app_id = m.app_id
-            where m.app_id = ? and m.payload is not null and ${w.text}
+            where m.app_id = ? and exists (select 1 from message_content c where c.msg_id = m.id) and ${w.text}
               and ${ENDPOINT_MATCHES_MESSAGE_SQL}
               and not exists (select 1 from deliveries d where d.msg_id = m.id and d.endpoint_id = e.id)`,
     args: [q.appId, ...w.args],

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,7 +83,13 @@ export async function startEmbeddedPostgres(opts: {
   if (fresh) await pg.createDatabase(database);
   return {
     url: `postgresql://hookflow:hookflow@127.0.0.1:${opts.port}/${database}`,
-    stop: () => pg.stop(),
+    async stop() {
+      // Ctrl-C reaches the whole process group, so PostgreSQL may have exited already; the
+      // package's stop() would then wait for an 'exit' event that already fired, forever.
+      const child = (pg as { process?: ChildProcess }).process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      await pg.stop();
+    },
   };
 }
 

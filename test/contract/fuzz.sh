@@ -52,7 +52,8 @@ done
 curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/v1/health" || { cat "$LOG"; exit 1; }
 
 set +e
-"$VENV/bin/schemathesis" --config-file test/contract/schemathesis.toml \
+SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$ROOT/test/contract" \
+  "$VENV/bin/schemathesis" --config-file test/contract/schemathesis.toml \
   run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
   --checks all \
   --header "Authorization: Bearer $TOKEN" \

@@ -20,8 +20,10 @@ export type Behaviour = (
 ) => {
   status?: number;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   hang?: boolean;
+  /** Answer only once this settles (e.g. after the test stopped the database). */
+  after?: Promise<unknown>;
   destroy?: boolean;
   delayMs?: number;
 };
@@ -56,6 +58,14 @@ export class Receiver {
         const answer = this.behaviour(rec, this.received.length);
         if (answer.destroy) return void req.socket.destroy();
         if (answer.hang) return void this.hanging.add(res);
+        if (answer.after) {
+          void answer.after.then(() => {
+            rec.answered = answer.status ?? 200;
+            res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain', ...(answer.headers ?? {}) });
+            res.end(answer.body ?? 'ok');
+          });
+          return;
+        }
         if (answer.delayMs) {
           setTimeout(() => {
             // A client that gave up (timeout) has closed the socket: that is no delivery.

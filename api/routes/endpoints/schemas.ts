@@ -9,7 +9,7 @@ import {
   MAX_HEADERS,
   MAX_NAME_LENGTH,
 } from '../../../src/domain/headers';
-import { channelName, eventTypeName } from '../messages';
+import { channelName, eventTypeName } from '../../schemas';
 import { metadata, uid } from '../applications-schema';
 
 /**

@@ -4,7 +4,10 @@ import type { ApiDeps } from '../../context';
 import { conflict, invalid } from '../../http-errors';
 import { findApp, findEndpoint } from '../../resolve';
 import { defineRoute } from '../../route';
-import { messageOut, messageOutSchema, newMessage, storeMessage } from '../messages';
+import { Ingest } from '../../../src/domain/ingest';
+import { RawJson, stringify } from '../../../src/domain/raw-json';
+import { messageOutSchema } from '../../schemas';
+import { messageOut, newMessage } from '../messages';
 import { exampleOf } from './model';
 import { endpointParams, sendExampleIn } from './schemas';
 
@@ -16,6 +19,7 @@ const PING = { eventType: 'svix.ping', payload: { success: true } };
  * signed, retried, with attempts like any other), whatever the endpoint subscribes to.
  */
 export function sendExampleRoutes(router: Router, { orm, dispatcher, config }: ApiDeps): void {
+  const ingest = new Ingest(orm, config.HOOKFLOW_RETENTION_DAYS);
   defineRoute(
     router,
     {
@@ -60,9 +64,16 @@ export function sendExampleRoutes(router: Router, { orm, dispatcher, config }: A
         );
       }
 
-      const msg = newMessage(app, { eventType: body.eventType, payload }, config.HOOKFLOW_RETENTION_DAYS);
-      dispatcher.enqueue(await storeMessage(em, app, msg, { endpointId: ep.id }));
-      return { status: 202, body: messageOut(msg) };
+      const out = await ingest.store({
+        app: app.id,
+        tokenAppId: null,
+        message: newMessage({ eventType: body.eventType }, JSON.stringify(payload)),
+        respond: (m) => stringify(messageOut(m))!,
+        onlyTo: ep.id,
+      });
+      if (out.kind !== 'stored') throw new Error(`send-example: ${out.kind}`);
+      dispatcher.enqueue(out.refs);
+      return { status: 202, body: new RawJson(out.response) };
     },
   );
 }

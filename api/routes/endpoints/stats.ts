@@ -40,7 +40,7 @@ export function statsRoutes(router: Router, { orm }: ApiDeps): void {
 
       const states: Array<{ state: string; n: string }> = await db.execute(
         `select state, count(*) as n from deliveries
-          where endpoint_id = ? and msg_id >= ? and msg_id < ? group by state`,
+          where endpoint_id = ? and trigger <> 'manual' and msg_id >= ? and msg_id < ? group by state`,
         [ep.id, idAt('msg', since), idAt('msg', until)],
       );
       const count = (s: string) => Number(states.find((r) => r.state === s)?.n ?? 0);

@@ -42,7 +42,13 @@ function Details({ attempt, hasTemplate }: { attempt: Attempt; hasTemplate: bool
       <div>
         <h3>Response</h3>
         <p class="muted small">
-          HTTP {attempt.responseStatusCode || '—'} in {attempt.responseDurationMs} ms
+          {attempt.errorKind === 'configuration'
+            ? 'Not sent: a configuration error on the sending side, not a fault of this endpoint'
+            : `HTTP ${attempt.responseStatusCode || '—'} in ${attempt.responseDurationMs} ms`}
+          {attempt.errorKind &&
+            attempt.errorKind !== 'configuration' &&
+            ` · ${errorLabel(attempt.errorKind)}`}
+          {attempt.responseTruncated && ' · response cut at the stored size'}
         </p>
         <pre class="code-block" data-testid="response-body">
           {attempt.response ? prettyJson(attempt.response) : '(empty)'}
@@ -219,7 +225,10 @@ export function Attempts(props: {
                     <td>
                       <code>{a.msg?.eventType ?? a.msgId}</code>
                     </td>
-                    <td>{a.responseStatusCode || '—'}</td>
+                    <td>
+                      {a.responseStatusCode ||
+                        (a.errorKind ? <span class="muted small">{errorLabel(a.errorKind)}</span> : '—')}
+                    </td>
                     <td>{a.responseDurationMs} ms</td>
                     <td>{formatTime(a.timestamp)}</td>
                     <td class="row-actions">
@@ -254,4 +263,15 @@ export function Attempts(props: {
       )}
     </section>
   );
+}
+
+/** A short name for why an attempt got no HTTP answer. */
+function errorLabel(kind: string): string {
+  const labels: Record<string, string> = {
+    configuration: 'configuration error',
+    timeout: 'timed out',
+    blocked: 'address blocked',
+    ECONNREFUSED: 'connection refused',
+  };
+  return labels[kind] ?? kind;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prebuiltBundle } from '../src/worker';
+import { prebuiltBundle } from '../../src/worker';
 
 /** The worker uses the bundle `npm run build` made only while it is newer than every compiled workflow. */
 describe('prebuilt workflow bundle', () => {

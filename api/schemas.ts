@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { appIn } from './routes/applications-schema';
+
+/** Request schemas shared by several routers, in one place. */
+
+export const eventTypeName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[a-zA-Z0-9\-_.]+$/, 'must contain only letters, digits, "-", "_" and "."');
+
+export const channelName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[a-zA-Z0-9\-_.:]+$/, 'must contain only letters, digits, "-", "_", "." and ":"');
+
+/** Svix's MessageIn. `payload` is validated parsed and stored as the exact text received. */
+export const messageIn = z
+  .object({
+    eventType: eventTypeName,
+    eventId: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[a-zA-Z0-9\-_.]+$/, 'must contain only letters, digits, "-", "_" and "."')
+      .nullish(),
+    payload: z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }),
+    channels: z.array(channelName).min(1).max(10).nullish(),
+    tags: z.array(z.string().min(1).max(128)).max(5).nullish(),
+    payloadRetentionPeriod: z.number().int().min(1).max(90).nullish(),
+    payloadRetentionHours: z.number().int().min(1).max(2160).nullish(),
+    application: appIn.nullish(),
+    transformationsParams: z.record(z.string(), z.unknown()).nullish(),
+  })
+  .strict();
+export type MessageIn = z.infer<typeof messageIn>;
+
+export const messageOutSchema = z.object({
+  id: z.string(),
+  eventType: z.string(),
+  eventId: z.string().nullable(),
+  channels: z.array(z.string()).nullable(),
+  tags: z.array(z.string()).nullable(),
+  payload: z.record(z.string(), z.unknown()),
+  timestamp: z.string(),
+});
