@@ -105,7 +105,7 @@ const anyCase = (word: string) =>
 
 /**
  * headerNameProblem's rules as one pattern, for the OpenAPI document: token characters,
- * not reserved, no reserved prefix (test/headers.test.ts checks both agree).
+ * not reserved, no reserved prefix (test/unit/schema-patterns.test.ts checks both agree).
  */
 export const HEADER_NAME_PATTERN =
   `^(?!(?:${[...RESERVED, '__proto__'].map(anyCase).join('|')})$)` +

@@ -4,10 +4,10 @@ import {
   HEADER_VALUE_PATTERN,
   headerNameProblem,
   headerValueProblem,
-} from '../src/domain/headers';
-import { isValidSecret, SECRET_INPUT_PATTERN, SECRET_PREFIX } from '../src/domain/signing';
-import { HTTP_URL_PATTERN } from '../api/schema-formats';
-import { endpointUrl } from '../api/routes/endpoints/schemas';
+} from '../../src/domain/headers';
+import { isValidSecret, SECRET_INPUT_PATTERN, SECRET_PREFIX } from '../../src/domain/signing';
+import { HTTP_URL_PATTERN } from '../../api/schema-formats';
+import { endpointUrl } from '../../api/routes/endpoints/schemas';
 
 /**
  * The OpenAPI document states some checks as patterns (JSON Schema cannot run our code):
