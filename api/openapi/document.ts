@@ -67,9 +67,28 @@ export function openApiDocument() {
     // Relative: the document is right wherever the API is served from.
     servers: [{ url: '/' }],
   });
-  const out = storableRequests(nullableRefs(doc) as unknown as Parameters<typeof storableRequests>[0]);
+  const out = storableRequests(
+    nonNullComponents(nullableRefs(doc)) as unknown as Parameters<typeof storableRequests>[0],
+  );
   cached = { size, doc: out as unknown as typeof doc };
   return cached.doc;
+}
+
+/**
+ * A component used both as is and as `.nullish()` can come out with `type: [object, null]`
+ * (whichever use registered it first), making null a valid body where it is not. Nullable
+ * uses are `anyOf: [$ref, null]` (nullableRefs), so a component itself is never null.
+ */
+function nonNullComponents<T extends { components?: { schemas?: Record<string, unknown> } }>(doc: T): T {
+  const schemas = Object.fromEntries(
+    Object.entries(doc.components?.schemas ?? {}).map(([name, s]) => {
+      const type = (s as { type?: unknown }).type;
+      if (!Array.isArray(type) || !type.includes('null')) return [name, s];
+      const rest = type.filter((t) => t !== 'null');
+      return [name, { ...(s as object), type: rest.length === 1 ? rest[0] : rest }];
+    }),
+  );
+  return { ...doc, components: { ...doc.components, schemas } };
 }
 
 /**

@@ -20,7 +20,9 @@ const WEEK = 7 * 24 * 3600;
  */
 const portalAccessIn = z
   .object({
-    application: appIn.nullish(),
+    // A union, not .nullish(): the document then says `ApplicationIn or null` here, and
+    // ApplicationIn itself stays non-null for the routes that take it as their body.
+    application: z.union([appIn, z.null()]).optional(),
     expiry: z.number().int().min(3600).max(WEEK).nullish(),
     featureFlags: z
       .array(

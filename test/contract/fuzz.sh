@@ -60,11 +60,22 @@ SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$ROOT/test/contract" \
   --max-examples "${FUZZ_MAX_EXAMPLES:-25}" \
   --seed "${FUZZ_SEED:-1}" \
   --workers 1 \
-  "$@"
-status=$?
+  "$@" | tee "$STATE/report.txt"
+status=${PIPESTATUS[0]}
 set -e
-if grep -q '"level":50\|internal_error' "$LOG"; then
+# 5xx answers fail schemathesis' own check; the server's error lines say why.
+if grep -q '"level":50' "$LOG"; then
   echo "== the server logged errors:"
   grep '"level":50' "$LOG" | head -20
 fi
-exit $status
+# Svix keeps a deleted event type readable (archived) and changeable: the one "deleted
+# resource still available" failure that is deliberate. Anything else fails the run.
+report=$STATE/report.txt
+found=$(grep -cE '^- ST[0-9]+' "$report" || true)
+archived=$(grep -cE 'deleted with `DELETE /api/v1/event-type/' "$report" || true)
+if [ "$status" != 0 ] && [ "$found" -gt 0 ] && ! grep -q '^Errors:' "$report" &&
+  [ "$(grep -cE '^- ST301' "$report" || true)" = "$found" ] && [ "$archived" = "$found" ]; then
+  echo "== clean: the only failures are archived event types staying readable (deliberate, as Svix)"
+  exit 0
+fi
+exit "$status"
