@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Agent } from 'undici';
 import { createBaselineActivities } from './baseline-activities';
+import { SA } from '../workflows/definitions';
 
 export const BASELINE_TASK_QUEUE = 'bench-baseline';
 
@@ -39,9 +40,20 @@ async function main(): Promise<void> {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      const { workflow, id, args } = JSON.parse(body) as { workflow: string; id: string; args: unknown[] };
+      const { workflow, id, args, searchAttributes } = JSON.parse(body) as {
+        workflow: string;
+        id: string;
+        args: unknown[];
+        searchAttributes?: boolean;
+      };
       client.workflow
-        .start(workflow, { taskQueue: BASELINE_TASK_QUEUE, workflowId: id, args, requestEagerStart: true })
+        .start(workflow, {
+          taskQueue: BASELINE_TASK_QUEUE,
+          workflowId: id,
+          args,
+          requestEagerStart: true,
+          ...(searchAttributes ? hookflowVisibility(id) : {}),
+        })
         .then((h) => res.writeHead(200).end(String(h.eagerlyStarted)))
         .catch((err) => res.writeHead(500).end(String(err)));
     });
@@ -53,6 +65,22 @@ async function main(): Promise<void> {
   await worker.run();
   await agent.close();
   await connection.close();
+}
+
+/** What DeliverMessage is started with (src/domain/dispatcher.ts), for the same server work. */
+function hookflowVisibility(id: string) {
+  return {
+    typedSearchAttributes: [
+      { key: SA.app, value: 'app_bench' },
+      { key: SA.endpoint, value: 'ep_bench' },
+      { key: SA.message, value: id },
+      { key: SA.eventType, value: 'invoice.paid' },
+      { key: SA.status, value: 'pending' },
+      { key: SA.trigger, value: 'scheduled' },
+      { key: SA.attemptCount, value: 0 },
+    ],
+    staticSummary: `invoice.paid → ep_bench (scheduled)`,
+  };
 }
 
 if (require.main === module) {

@@ -1,8 +1,6 @@
 import autocannon from 'autocannon';
 import type { Client } from '@temporalio/client';
 import { Pool } from 'undici';
-import { SA } from '../workflows/definitions';
-import { BASELINE_TASK_QUEUE } from './baseline-worker';
 import { perItem, type CpuMeter, type CpuMs } from './cpu';
 import type { HookflowClient } from './hookflow-client';
 import { messageBody } from './hookflow-client';
@@ -124,7 +122,7 @@ const BASELINES = {
   local: { workflow: 'BaselineDeliveryLocal', what: 'workflows with a local activity' },
   searchAttributes: {
     workflow: 'BaselineDeliveryWithSearchAttributes',
-    what: 'workflows with search attributes',
+    what: "local-activity workflows with Hookflow's search attributes",
   },
 } as const;
 
@@ -132,7 +130,10 @@ const BASELINES = {
  * Asks the baseline worker to start a workflow itself, eagerly on its own connection, as
  * `hookflow server` starts its deliveries. Waits (bounded) for the worker to listen.
  */
-async function startInBaselineWorker(ctx: Ctx, body: { workflow: string; id: string; args: unknown[] }) {
+async function startInBaselineWorker(
+  ctx: Ctx,
+  body: { workflow: string; id: string; args: unknown[]; searchAttributes: boolean },
+) {
   for (let tries = 0; ; tries++) {
     try {
       const res = await fetch(ctx.baselineStartUrl, { method: 'POST', body: JSON.stringify(body) });
@@ -149,8 +150,8 @@ async function startInBaselineWorker(ctx: Ctx, body: { workflow: string; id: str
 /**
  * Bare Temporal: one minimal workflow per delivery, started by the baseline worker itself,
  * eagerly (as `hookflow server` does). `local` posts from a local activity;
- * `searchAttributes` carries Hookflow's search attributes (start and upsert), started from
- * the bench process, to measure what visibility costs on this server.
+ * `searchAttributes` is `local` started with Hookflow's search attributes and summary, to
+ * measure what visibility costs this server.
  */
 export async function bareTemporal(
   ctx: Ctx,
@@ -169,25 +170,12 @@ export async function bareTemporal(
     async (i) => {
       const id = `bench-${ctx.runTag}-${scope}-${i}`;
       const args = [{ url: ctx.receiverUrl + path, id }];
-      if (variant !== 'searchAttributes') {
-        await startInBaselineWorker(ctx, { workflow, id, args });
-      } else {
-        await ctx.temporal.workflow.start(workflow, {
-          taskQueue: BASELINE_TASK_QUEUE,
-          workflowId: id,
-          args,
-          typedSearchAttributes: [
-            { key: SA.app, value: 'app_bench' },
-            { key: SA.endpoint, value: 'ep_bench' },
-            { key: SA.message, value: id },
-            { key: SA.eventType, value: 'invoice.paid' },
-            { key: SA.status, value: 'pending' },
-            { key: SA.trigger, value: 'scheduled' },
-            { key: SA.attemptCount, value: 0 },
-          ],
-          staticSummary: `invoice.paid → ep_bench (scheduled)`,
-        });
-      }
+      await startInBaselineWorker(ctx, {
+        workflow,
+        id,
+        args,
+        searchAttributes: variant === 'searchAttributes',
+      });
       return { path, id };
     },
   );

@@ -83,6 +83,17 @@ describe('one attempt, one record', () => {
     },
   );
 
+  it('a slow endpoint, answering past the workflow task timeout (10 s), is POSTed once and recorded once', async () => {
+    // The local activity outlives the task's timeout: the SDK heartbeats the task meanwhile.
+    const appId = await seedApp(stack.services);
+    const ep = await seedEndpoint(stack.services, appId, { url: receiver.url(`/slow-${appId}`) });
+    receiver.behaviour = () => ({ status: 200, delayMs: 12_000 });
+    const { msgId, result } = await deliver(stack, appId, ep.id);
+    expect(result).toEqual({ status: 'success', attempts: 1 });
+    expect(receiver.countById(msgId)).toBe(1);
+    expect((await rowsOf(msgId)).map((r: any) => r.response_status_code)).toEqual([200]);
+  });
+
   it('a step repeated after a crash writes no second row and returns the first attempt id', async () => {
     const appId = await seedApp(stack.services);
     // Disabled, so the message is not routed to it: only this test records its attempt.
