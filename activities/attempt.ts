@@ -71,19 +71,29 @@ export function makeAttemptStep(deps: ActivityDeps) {
       );
       return { kind: 'attempted', sent, recorded: null, lifecycleDone: false };
     }
+    const kept = forHistory(sent);
     if (!needsLifecycle(decision, recorded.endedFailingStreak))
-      return { kind: 'attempted', sent, recorded, lifecycleDone: true };
+      return { kind: 'attempted', sent: kept, recorded, lifecycleDone: true };
     try {
       await afterAttempt({ ...input, decision, ...lifecycleOf(sent, recorded) });
-      return { kind: 'attempted', sent, recorded, lifecycleDone: true };
+      return { kind: 'attempted', sent: kept, recorded, lifecycleDone: true };
     } catch (err) {
       deps.log.warn(
         { err: String(err), workflowId: input.workflowId, attemptNumber: input.attemptNumber },
         'attempt recorded; its lifecycle step is retried on its own',
       );
-      return { kind: 'attempted', sent, recorded, lifecycleDone: false };
+      return { kind: 'attempted', sent: kept, recorded, lifecycleDone: false };
     }
   };
+}
+
+/**
+ * What the workflow's history keeps of an attempt already recorded: not the URL (it may
+ * carry a token) nor the response body, which Web UI would show and every replay would
+ * carry; the attempt row has both. An attempt not yet recorded keeps them for its record step.
+ */
+function forHistory(sent: Attempted): Attempted {
+  return sent.kind === 'sent' ? { ...sent, url: '', response: '' } : { ...sent, url: '' };
 }
 
 /**

@@ -18,6 +18,25 @@ import { replayRouter } from './routes/replay';
 import { docsRouter } from './openapi/document';
 import { portalRouter } from './portal';
 import { IdempotencyStore } from './middleware/idempotency';
+import { methodNotAllowed, type KnownRoute } from './middleware/method-not-allowed';
+import { registry } from './openapi/registry';
+
+/** Routes served outside defineRoute (the OpenAPI registry has the rest). */
+const OTHER_ROUTES: KnownRoute[] = [
+  { path: '/api/v1/health/ping', methods: ['GET'] },
+  { path: '/api/v1/openapi.json', methods: ['GET'] },
+  { path: '/docs', methods: ['GET'] },
+  { path: '/metrics', methods: ['GET'] },
+  { path: '/portal/*', methods: ['GET'] },
+];
+
+/** Every path the app serves with its methods: what the 405 answers are made from. */
+function knownRoutes(): KnownRoute[] {
+  const documented = registry.definitions.flatMap((d) =>
+    d.type === 'route' ? [{ path: d.route.path, methods: [d.route.method] }] : [],
+  );
+  return [...documented, ...OTHER_ROUTES];
+}
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -34,6 +53,7 @@ export function createApp(deps: ApiDeps): Express {
   app.locals.idempotency = new IdempotencyStore(deps.orm);
   app.set('trust proxy', false);
   app.use(securityHeaders());
+  app.use(methodNotAllowed(knownRoutes));
   app.use(
     express.json({
       limit: '1mb',

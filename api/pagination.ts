@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { queryInt } from './schema-formats';
 
 /**
  * Svix pagination: `limit` (1..250), `iterator` (an id to continue after; a leading `-`
  * walks back from it), `order`. Ids sort by creation time, so keyset by id is by time.
  */
 export const paginationQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(250).default(50),
+  limit: queryInt(1, 250).default(50),
   iterator: z
     .string()
     .max(100)

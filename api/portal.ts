@@ -78,7 +78,6 @@ export function portalRouter(_deps: ApiDeps): Router {
     return router;
   }
 
-  const index = path.join(dist, 'index.html');
   router.use(
     '/portal/assets',
     express.static(path.join(dist, 'assets'), { immutable: true, maxAge: '365d', index: false }),
@@ -87,7 +86,9 @@ export function portalRouter(_deps: ApiDeps): Router {
   router.use('/portal', express.static(dist, { index: false, maxAge: '1h' }));
   router.get('/portal/{*rest}', (_req, res) => {
     res.set('cache-control', 'no-cache');
-    res.sendFile(index);
+    // Relative to `root`: sendFile refuses an absolute path with a dot segment (the install
+    // may live under ~/.cache, ~/.local or the npx cache); only the part after root is checked.
+    res.sendFile('index.html', { root: dist });
   });
   return router;
 }

@@ -5,6 +5,8 @@ import { parse } from './validate';
 import { requireAdmin } from './middleware/auth';
 import { IdempotencyStore } from './middleware/idempotency';
 import { stringify } from '../src/domain/raw-json';
+import { invalid } from './http-errors';
+import { errorResponses, httpErrorOut, validationErrorOut, type ResponseDoc } from './openapi/errors';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -22,8 +24,11 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
-  /** Status → description and optional response schema. */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /**
+   * Status → description and optional response schema. The errors every route of its
+   * kind answers (401, 404, 422, 429, …) are added from the rest of the spec.
+   */
+  responses: Record<number, ResponseDoc>;
   /** `admin`: app tokens get 403; `any` (default): admin or an app token (scoped by findApp). */
   access?: 'admin' | 'any';
   /**
@@ -31,6 +36,11 @@ export interface RouteSpec<
    * around the handler; `'handler'`: the handler records it itself, in its own transaction.
    */
   idempotent?: boolean | 'handler';
+  /**
+   * The response holds a secret: the idempotency record keeps its status only, and a
+   * replay answers what this returns (e.g. the secret as it is now).
+   */
+  replaySecret?: (ctx: { req: Request; params: z.infer<P> }) => Promise<RouteResult>;
 }
 
 export interface RouteContext<P, Q, B> {
@@ -69,11 +79,16 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
         ? { content: { 'application/json': { schema: spec.body } }, required: true }
         : undefined,
       headers: spec.idempotent
-        ? z.object({ 'idempotency-key': z.string().min(1).max(256).optional() })
+        ? z.object({
+            'idempotency-key': z
+              .string()
+              .regex(/^[\x21-\x7e]{1,256}$/)
+              .optional(),
+          })
         : undefined,
     },
     responses: Object.fromEntries(
-      Object.entries(spec.responses).map(([status, r]) => [
+      Object.entries(documentedResponses(spec)).map(([status, r]) => [
         status,
         {
           description: r.description,
@@ -88,7 +103,7 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
     const run = async () => {
       const params = spec.params ? parse(spec.params, req.params, 'path') : req.params;
       const query = spec.query ? parse(spec.query, req.query, 'query') : req.query;
-      const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : req.body;
+      const body = spec.body ? parse(spec.body, requiredBody(req), 'body') : req.body;
       const result = await handler({ req, res, params, query, body } as RouteContext<
         z.infer<P>,
         z.infer<Q>,
@@ -100,13 +115,52 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
     if (!key) return send(res, await run());
     const store = req.app.locals.idempotency as IdempotencyStore | undefined;
     if (!store) throw new Error('idempotent route on an app without app.locals.idempotency');
+    let fresh: Awaited<ReturnType<typeof run>> = null;
     const result = await store.run(
       IdempotencyStore.keyOf(req, key),
-      run,
+      async () => {
+        fresh = await run();
+        return fresh && spec.replaySecret ? { status: fresh.status } : fresh;
+      },
       IdempotencyStore.fingerprintOf(req),
     );
-    send(res, result);
+    if (!spec.replaySecret || !result) return send(res, result);
+    if (!result.replayed) return send(res, fresh);
+    const params = (spec.params ? parse(spec.params, req.params, 'path') : req.params) as z.infer<P>;
+    const again = await spec.replaySecret({ req, params });
+    send(res, again ? { ...again, replayed: true } : null);
   });
+}
+
+/**
+ * The JSON body of a route that takes one. No body at all (or one that is not JSON, which
+ * express.json leaves unread) is a 422, not an empty object: a PATCH without a body
+ * changing nothing and answering 200 would hide the caller's mistake.
+ */
+function requiredBody(req: Request): unknown {
+  const empty = req.body === undefined || req.get('content-length') === '0';
+  if (empty) throw invalid(['body'], 'a JSON body is required (Content-Type: application/json)', 'missing');
+  return req.body;
+}
+
+/** The route's own responses, then the errors its kind answers; an error without a schema gets its body's. */
+function documentedResponses(spec: RouteSpec): Record<number, ResponseDoc> {
+  const generic = errorResponses({
+    admin: spec.access === 'admin',
+    params: !!spec.params,
+    validates: !!(spec.params || spec.query || spec.body || spec.idempotent),
+    body: !!spec.body,
+    idempotent: !!spec.idempotent,
+  });
+  const out: Record<number, ResponseDoc> = { ...generic };
+  for (const [status, r] of Object.entries(spec.responses)) {
+    const code = Number(status);
+    out[code] = {
+      description: r.description,
+      schema: r.schema ?? (code === 422 ? validationErrorOut : code >= 400 ? httpErrorOut : undefined),
+    };
+  }
+  return out;
 }
 
 /** Sends a result; a RawJson in the body (a message payload) is written as its exact text. */

@@ -30,7 +30,9 @@ export const messageIn = z
     tags: z.array(z.string().min(1).max(128)).max(5).nullish(),
     payloadRetentionPeriod: z.number().int().min(1).max(90).nullish(),
     payloadRetentionHours: z.number().int().min(1).max(2160).nullish(),
-    application: appIn.nullish(),
+    // A union, not .nullish(): the document then says `ApplicationIn or null` here, and
+    // ApplicationIn itself stays non-null for the routes that take it as their body.
+    application: z.union([appIn, z.null()]).optional(),
     transformationsParams: z.record(z.string(), z.unknown()).nullish(),
   })
   .strict();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { startStack, type Stack } from './harness/stack';
 import { seedApp } from './harness/seed';
 
@@ -108,14 +109,50 @@ describe('auth API', () => {
     );
   });
 
-  it('logout is 204 for any valid token and a no-op for stateless app tokens', async () => {
+  it('logout revokes the token it is called with, and only that one', async () => {
+    const appId = await seedApp(stack.services);
+    const issue = async () =>
+      (await stack.call('POST', `/api/v1/auth/app-portal-access/${appId}`, {})).body.token;
+    const [token, other] = [await issue(), await issue()];
+    expect((await stack.call('GET', `/api/v1/app/${appId}`, undefined, token)).status).toBe(200);
+    expect((await stack.call('POST', '/api/v1/auth/logout', undefined, token)).status).toBe(204);
+    const after = await stack.call('GET', `/api/v1/app/${appId}`, undefined, token);
+    expect(after.status).toBe(401);
+    expect(after.body.detail).toMatch(/revoked/);
+    expect((await stack.call('POST', '/api/v1/auth/logout', undefined, token)).status).toBe(401);
+    // Another session of the same application goes on.
+    expect((await stack.call('GET', `/api/v1/app/${appId}`, undefined, other)).status).toBe(200);
+    // The list holds a hash of the token, kept until the token's own expiry.
+    const rows: Array<{ token_hash: string; expires_at: string }> = await stack.services.orm.em
+      .getConnection()
+      .execute('select token_hash, expires_at from revoked_tokens where token_hash = ?', [
+        createHash('sha256').update(token).digest('hex'),
+      ]);
+    expect(rows).toHaveLength(1);
+    expect(new Date(rows[0].expires_at).getTime()).toBeGreaterThan(Date.now() + 6 * 24 * 3600 * 1000);
+    const all = await stack.services.orm.em.getConnection().execute('select token_hash from revoked_tokens');
+    expect(JSON.stringify(all)).not.toContain(token);
+  });
+
+  it('logout prunes revocations whose tokens have expired anyway', async () => {
+    const conn = stack.services.orm.em.getConnection();
+    await conn.execute(
+      `insert into revoked_tokens (token_hash, expires_at) values ('stale-${Date.now()}', now() - interval '1 minute')`,
+    );
     const appId = await seedApp(stack.services);
     const token = (await stack.call('POST', `/api/v1/auth/app-portal-access/${appId}`, {})).body.token;
     expect((await stack.call('POST', '/api/v1/auth/logout', undefined, token)).status).toBe(204);
-    expect((await stack.call('POST', '/api/v1/auth/logout')).status).toBe(204);
+    expect(
+      (await conn.execute('select count(*)::int n from revoked_tokens where expires_at < now()'))[0].n,
+    ).toBe(0);
+  });
+
+  it('refuses to log out the admin token (configuration) or no token', async () => {
+    const admin = await stack.call('POST', '/api/v1/auth/logout');
+    expect(admin.status).toBe(403);
+    expect(admin.body.detail).toMatch(/admin token/);
+    expect((await stack.call('GET', '/api/v1/app')).status).toBe(200);
     expect((await stack.call('POST', '/api/v1/auth/logout', undefined, null)).status).toBe(401);
-    // Documented: the JWT still works until it expires.
-    expect((await stack.call('GET', `/api/v1/app/${appId}`, undefined, token)).status).toBe(200);
   });
 });
 

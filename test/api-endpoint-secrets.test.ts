@@ -60,9 +60,11 @@ describe('endpoint secrets and headers', () => {
     const old = (await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body.key;
     const fresh = `whsec_${randomBytes(24).toString('base64')}`;
 
-    expect((await api('POST', `/app/${appId}/endpoint/${ep.id}/secret/rotate`, { key: fresh })).status).toBe(
-      204,
-    );
+    // 200 with the new secret: Svix's current SDKs (Python 2.x) parse an EndpointSecretOut.
+    expect(await api('POST', `/app/${appId}/endpoint/${ep.id}/secret/rotate`, { key: fresh })).toMatchObject({
+      status: 200,
+      body: { key: fresh },
+    });
     expect((await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body).toEqual({ key: fresh });
     const stored = await row(ep.id);
     expect(stored.previous_secrets).toHaveLength(1);
@@ -101,7 +103,7 @@ describe('endpoint secrets and headers', () => {
     expect(second).not.toBe(first);
     expect(
       (await api('POST', `/app/${appId}/endpoint/${ep.id}/secret/rotate`, { gracePeriodSeconds: 0 })).status,
-    ).toBe(204);
+    ).toBe(200);
     expect((await row(ep.id)).previous_secrets).toEqual([]);
     const third = (await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body.key;
 
@@ -117,6 +119,48 @@ describe('endpoint secrets and headers', () => {
     expect(tooLong.status).toBe(422);
     expect(tooLong.body.detail[0].loc).toEqual(['body', 'gracePeriodSeconds']);
     expect((await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body.key).toBe(third);
+  });
+
+  it('a rotation retried with its idempotency key answers the current secret; the record keeps none', async () => {
+    const appId = await seedApp(stack.services);
+    const { body: ep } = await api('POST', `/app/${appId}/endpoint`, { url: receiver.url('/idem') });
+    const key = `rotate-${randomBytes(6).toString('hex')}`;
+    const rotate = () =>
+      stack.call('POST', `/api/v1/app/${appId}/endpoint/${ep.id}/secret/rotate`, {}, undefined, {
+        'idempotency-key': key,
+      });
+    const first = await rotate();
+    expect(first.status).toBe(200);
+    expect(first.body.key).toMatch(/^whsec_/);
+    const again = await rotate();
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body); // rotated once: the secret is still the first answer's
+    expect((await api('GET', `/app/${appId}/endpoint/${ep.id}/secret`)).body).toEqual(first.body);
+    const records = await db().execute('select response_body, response_headers from idempotency_records');
+    expect(JSON.stringify(records)).not.toContain(first.body.key.slice('whsec_'.length));
+  });
+
+  it('headers: deleteHeaders (current SDKs) removes headers next to the older null values', async () => {
+    const appId = await seedApp(stack.services);
+    const { body: ep } = await api('POST', `/app/${appId}/endpoint`, {
+      url: receiver.url('/delete-headers'),
+      headers: { 'X-One': '1', 'X-Two': '2', 'X-Three': '3', 'X-Auth-Token': 'tok-0123456789' },
+    });
+    const patch = await api('PATCH', `/app/${appId}/endpoint/${ep.id}/headers`, {
+      headers: { 'x-three': null, 'X-Four': '4' },
+      deleteHeaders: ['X-One', 'x-auth-token'],
+    });
+    expect(patch.status).toBe(204);
+    expect((await api('GET', `/app/${appId}/endpoint/${ep.id}/headers`)).body).toEqual({
+      headers: { 'x-two': '2', 'x-four': '4' },
+      sensitive: [],
+    });
+    const bad = await api('PATCH', `/app/${appId}/endpoint/${ep.id}/headers`, {
+      headers: {},
+      deleteHeaders: 'X-Two',
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail[0].loc).toEqual(['body', 'deleteHeaders']);
   });
 
   it('headers: sensitive values are redacted, sealed at rest, merged by PATCH, and sent', async () => {

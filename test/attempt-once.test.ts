@@ -11,6 +11,7 @@ import { SecretBox } from '../src/domain/crypto';
 import { createActivities } from '../activities';
 import { SafeHttpClient } from '../activities/http-client';
 import { decide } from '../src/domain/outcome';
+import { temporal } from '@temporalio/proto';
 
 /**
  * Each attempt is POSTed and recorded once, whatever the receiver answers and whatever
@@ -92,6 +93,25 @@ describe('one attempt, one record', () => {
     expect(result).toEqual({ status: 'success', attempts: 1 });
     expect(receiver.countById(msgId)).toBe(1);
     expect((await rowsOf(msgId)).map((r: any) => r.response_status_code)).toEqual([200]);
+  });
+
+  it('keeps the URL (it may carry a token) and the response body out of the workflow history', async () => {
+    const appId = await seedApp(stack.services);
+    const ep = await seedEndpoint(stack.services, appId, {
+      url: receiver.url('/hist?token=url-secret-4711'),
+    });
+    receiver.behaviour = () => ({ status: 200, body: 'response-body-4711' });
+    const { msgId, result } = await deliver(stack, appId, ep.id);
+    expect(result).toEqual({ status: 'success', attempts: 1 });
+    const history = await stack.services.temporal.workflow
+      .getHandle(`deliver-${msgId}-${ep.id}`)
+      .fetchHistory();
+    // The history as the server stores it: payloads are JSON text inside the protobuf bytes.
+    const text = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('latin1');
+    expect(text).toContain(msgId); // the history is readable here, so the absence below means something
+    expect(text).not.toContain('url-secret-4711');
+    expect(text).not.toContain('response-body-4711');
+    expect((await rowsOf(msgId))[0].response).toBe('response-body-4711');
   });
 
   it('a step repeated after a crash writes no second row and returns the first attempt id', async () => {

@@ -93,6 +93,7 @@ describe('svix SDK round trip', () => {
     expect(await code(tenant.application.get(other.id))).toBe(404);
     expect(await code(tenant.application.list())).toBe(403);
     await tenant.authentication.logout();
+    expect(await code(tenant.application.get(app.id))).toBe(401);
     const onTheFly = await svix.authentication.appPortalAccess(`portal-${suffix}`, {
       application: { name: 'Made on the fly' },
     });
@@ -138,6 +139,13 @@ describe('svix SDK round trip', () => {
     expect(attempts.data[0]).toMatchObject({ msgId: msg.id, endpointId: ep.id, responseStatusCode: 200 });
     expect((await svix.messageAttempt.listByEndpoint(app.id, ep.id)).data.map((a) => a.msgId)).toContain(
       msg.id,
+    );
+
+    // The SDK parses the answer of a resend as JSON: `{}`, as Svix answers.
+    await svix.messageAttempt.resend(app.id, msg.id, ep.id);
+    await eventually(
+      () => receiver.received.filter((r) => r.id === msg.id).length >= 2,
+      'the resent delivery',
     );
 
     await svix.endpoint.rotateSecret(app.id, ep.id, {});

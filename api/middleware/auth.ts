@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Principal, Tokens } from '../../src/domain/tokens';
 import type { Orm } from '../../src/db/orm';
 import { forbidden, unauthorized } from '../http-errors';
+import { tokenHash } from '../../src/domain/token-revocation';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -11,8 +12,8 @@ declare module 'express-serve-static-core' {
 
 /**
  * Bearer auth: the admin token reaches everything, an app token only its application.
- * An app token outlives nothing: once its application is deleted it is a 401, as an
- * unknown token is (one primary-key lookup; given `orm`).
+ * An app token outlives nothing: once its application is deleted, or after a logout, it
+ * is a 401 as an unknown token is (one query of two primary-key lookups; given `orm`).
  */
 export function authenticate(tokens: Tokens, orm?: Orm) {
   return async (req: Request, _res: Response, next: NextFunction) => {
@@ -21,10 +22,13 @@ export function authenticate(tokens: Tokens, orm?: Orm) {
     const principal = match ? await tokens.verify(match[1]) : null;
     if (!principal) throw unauthorized();
     if (principal.kind === 'app' && orm) {
-      const rows: unknown[] = await orm.em
-        .getConnection()
-        .execute('select 1 from applications where id = ?', [principal.appId]);
-      if (!rows.length) throw unauthorized('The application of this token no longer exists');
+      const [row]: Array<{ app: boolean; revoked: boolean }> = await orm.em.getConnection().execute(
+        `select exists (select 1 from applications where id = ?) as app,
+                exists (select 1 from revoked_tokens where token_hash = ?) as revoked`,
+        [principal.appId, tokenHash(match![1])],
+      );
+      if (row.revoked) throw unauthorized('This token was revoked by a logout');
+      if (!row.app) throw unauthorized('The application of this token no longer exists');
     }
     req.principal = principal;
     next();

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { ApiDeps } from '../context';
 import { registry } from './registry';
+import { storableRequests } from './storable';
 import { renderReference, REFERENCE_CSS } from './reference-page';
 
 /** The version in package.json, found upwards from here (the source tree and the build differ in depth). */
@@ -66,8 +67,44 @@ export function openApiDocument() {
     // Relative: the document is right wherever the API is served from.
     servers: [{ url: '/' }],
   });
-  cached = { size, doc };
-  return doc;
+  const out = storableRequests(
+    nonNullComponents(nullableRefs(doc)) as unknown as Parameters<typeof storableRequests>[0],
+  );
+  cached = { size, doc: out as unknown as typeof doc };
+  return cached.doc;
+}
+
+/**
+ * A component used both as is and as `.nullish()` can come out with `type: [object, null]`
+ * (whichever use registered it first), making null a valid body where it is not. Nullable
+ * uses are `anyOf: [$ref, null]` (nullableRefs), so a component itself is never null.
+ */
+function nonNullComponents<T extends { components?: { schemas?: Record<string, unknown> } }>(doc: T): T {
+  const schemas = Object.fromEntries(
+    Object.entries(doc.components?.schemas ?? {}).map(([name, s]) => {
+      const type = (s as { type?: unknown }).type;
+      if (!Array.isArray(type) || !type.includes('null')) return [name, s];
+      const rest = type.filter((t) => t !== 'null');
+      return [name, { ...(s as object), type: rest.length === 1 ? rest[0] : rest }];
+    }),
+  );
+  return { ...doc, components: { ...doc.components, schemas } };
+}
+
+/**
+ * zod-to-openapi writes a nullable registered schema as `allOf: [$ref, {type: [object,
+ * null]}]`, which no null satisfies; the document says what the server takes: either.
+ */
+function nullableRefs<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(nullableRefs) as T;
+  if (!node || typeof node !== 'object') return node;
+  const obj = node as Record<string, unknown>;
+  const all = obj.allOf as Array<Record<string, unknown>> | undefined;
+  if (Object.keys(obj).length === 1 && all?.length === 2 && all[0].$ref && Array.isArray(all[1].type)) {
+    if (Object.keys(all[1]).length === 1 && (all[1].type as string[]).includes('null'))
+      return { anyOf: [{ $ref: all[0].$ref }, { type: 'null' }] } as T;
+  }
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, nullableRefs(v)])) as T;
 }
 
 const styleHash = createHash('sha256').update(REFERENCE_CSS).digest('base64');

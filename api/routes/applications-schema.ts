@@ -1,21 +1,21 @@
 import { z } from 'zod';
 import type { Application } from '../../src/db/entities';
 
+/** Letters, digits, "-", "_" and "."; not an id prefix (app_, ep_, …), so a uid never reads as an id. */
 export const uid = z
   .string()
   .min(1)
   .max(256)
   .regex(/^[a-zA-Z0-9\-_.]+$/, 'must contain only letters, digits, "-", "_" and "."')
-  .refine(
-    (v) => !/^(app|ep|msg|atmpt|qtask)_/.test(v),
-    'must not start with an id prefix (app_, ep_, msg_, …)',
-  );
+  .regex(/^(?!(?:app|ep|msg|atmpt|qtask)_)/, 'must not start with an id prefix (app_, ep_, msg_, …)')
+  .meta({ pattern: '^(?!(?:app|ep|msg|atmpt|qtask)_)[a-zA-Z0-9\\-_.]+$' });
 
 export const metadata = z
   .record(z.string().max(256), z.string().max(4096))
   .refine((m) => Object.keys(m).length <= 50, {
     message: 'must have at most 50 keys',
-  });
+  })
+  .meta({ maxProperties: 50, propertyNames: { maxLength: 256 } });
 
 const rate = z.number().int().min(1).max(65535);
 

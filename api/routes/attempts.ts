@@ -7,18 +7,16 @@ import { conflict, notFound } from '../http-errors';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
+import { isoDateTime, queryIntEnum } from '../schema-formats';
 import { channelName, eventTypeName, messageOutSchema } from '../schemas';
 import { findMessage, messageOut, payloadOfM, rowToMessage } from './messages';
 
 const statusText = ['success', 'pending', 'fail', 'sending'] as const;
-const messageStatus = z.coerce
-  .number()
-  .int()
-  .refine((n) => n >= 0 && n <= 3, 'must be 0 (success), 1 (pending), 2 (fail) or 3 (sending)');
-const statusCodeClass = z.coerce
-  .number()
-  .int()
-  .refine((n) => [0, 100, 200, 300, 400, 500].includes(n), 'must be one of 0, 100, 200, 300, 400, 500');
+const messageStatus = queryIntEnum([0, 1, 2, 3], 'must be 0 (success), 1 (pending), 2 (fail) or 3 (sending)');
+const statusCodeClass = queryIntEnum(
+  [0, 100, 200, 300, 400, 500],
+  'must be one of 0, 100, 200, 300, 400, 500',
+);
 const bool = z.enum(['true', 'false']);
 const eventTypes = z.preprocess(
   (v) => (v === undefined ? undefined : Array.isArray(v) ? v : String(v).split(',')),
@@ -31,8 +29,8 @@ const filters = paginationQuery.extend({
   event_types: eventTypes.optional(),
   channel: channelName.optional(),
   tag: z.string().max(128).optional(),
-  before: z.iso.datetime({ offset: true }).optional(),
-  after: z.iso.datetime({ offset: true }).optional(),
+  before: isoDateTime.optional(),
+  after: isoDateTime.optional(),
   with_content: bool.default('true'),
   // Sent by Svix SDKs; statuses are always the expanded ones here.
   expanded_statuses: bool.optional(),
@@ -444,7 +442,10 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       params: msgParams.extend({ endpoint: z.string().min(1).max(256) }),
       idempotent: true,
       responses: {
-        202: { description: 'Accepted: a new delivery is under way' },
+        202: {
+          description: 'Accepted: a new delivery is under way',
+          schema: z.object({}).strict().meta({ id: 'EmptyResponse' }),
+        },
         404: { description: 'Not found' },
         409: { description: 'The endpoint is disabled, or the message content was deleted' },
       },
@@ -464,7 +465,8 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
         workflowId,
         'manual',
       );
-      return { status: 202 };
+      // `{}` as Svix answers: the SDKs parse a JSON body here (an empty one throws).
+      return { status: 202, body: {} };
     },
   );
 

@@ -1,7 +1,9 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../context';
-import { invalid } from '../http-errors';
+import { forbidden } from '../http-errors';
+import { principalOf } from '../middleware/auth';
+import { revokeToken } from '../../src/domain/token-revocation';
 import { findApp } from '../resolve';
 import { defineRoute } from '../route';
 import { appIn } from './applications-schema';
@@ -18,7 +20,9 @@ const WEEK = 7 * 24 * 3600;
  */
 const portalAccessIn = z
   .object({
-    application: appIn.nullish(),
+    // A union, not .nullish(): the document then says `ApplicationIn or null` here, and
+    // ApplicationIn itself stays non-null for the routes that take it as their body.
+    application: z.union([appIn, z.null()]).optional(),
     expiry: z.number().int().min(3600).max(WEEK).nullish(),
     featureFlags: z
       .array(
@@ -30,7 +34,12 @@ const portalAccessIn = z
       )
       .max(50)
       .optional(),
-    readOnly: z.boolean().nullish(),
+    // Refused rather than ignored, so nobody hands out a "read-only" link that can write.
+    readOnly: z
+      .boolean()
+      .nullish()
+      .refine((v) => !v, 'read-only portal sessions are not supported')
+      .meta({ enum: [false, null] }),
     sessionId: z.string().min(1).max(256).nullish(),
     capabilities: z
       .array(
@@ -78,7 +87,6 @@ export function authRouter({ orm, tokens, config }: ApiDeps): Router {
       },
     },
     async ({ req, params, body }) => {
-      if (body.readOnly) throw invalid(['body', 'readOnly'], 'read-only portal sessions are not supported');
       const em = orm.em.fork();
       // As Svix: `application` creates the application when the path names none yet.
       const app = body.application
@@ -97,13 +105,21 @@ export function authRouter({ orm, tokens, config }: ApiDeps): Router {
       method: 'post',
       path: '/auth/logout',
       operationId: 'v1.authentication.logout',
-      summary: 'Log out (a no-op: app tokens are stateless JWTs that end at their expiry)',
+      summary: 'Log out: the application token of this request is revoked (the admin token cannot be)',
       tag: TAG,
-      responses: { 204: { description: 'Done' } },
+      responses: {
+        204: { description: 'Revoked: the token is refused from now on' },
+        403: { description: 'The admin token: it is configuration and cannot be logged out' },
+      },
     },
-    // Nothing to revoke server-side; the portal forgets its token. Revocation before expiry
-    // would need a deny list, which Hookflow does not keep.
-    async () => ({ status: 204 }),
+    async ({ req }) => {
+      const principal = principalOf(req);
+      if (principal.kind !== 'app')
+        throw forbidden('Only application tokens can be logged out; the admin token is configuration');
+      const token = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')![1];
+      await revokeToken(orm, token, new Date(principal.expiresAt * 1000));
+      return { status: 204 };
+    },
   );
 
   return router;

@@ -123,6 +123,7 @@ export function endpointsRouter(deps: ApiDeps): Router {
         200: { description: 'Updated', schema: endpointOutSchema },
         201: { description: 'Created under the uid of the path', schema: endpointOutSchema },
         404: { description: 'No endpoint with this id' },
+        409: { description: 'The uid belongs to another endpoint of this application' },
       },
     },
     async ({ req, params, body }) => {
@@ -167,6 +168,7 @@ export function endpointsRouter(deps: ApiDeps): Router {
       responses: {
         200: { description: 'Updated', schema: endpointOutSchema },
         404: { description: 'Not found' },
+        409: { description: 'The uid belongs to another endpoint of this application' },
       },
     },
     async ({ req, params, body }) => {

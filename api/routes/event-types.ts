@@ -267,6 +267,7 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
       responses: {
         200: { description: 'Updated', schema: eventTypeOutSchema },
         201: { description: 'Created', schema: eventTypeOutSchema },
+        409: { description: 'Created at the same time by another request' },
       },
     },
     async ({ params, body }) => {

@@ -26,11 +26,8 @@ async function timed<T>(fn: () => Promise<T>, timeoutMs = 3000) {
  */
 export function healthRouter({ orm, temporal, config, dispatcher }: ApiDeps): Router {
   const router = Router();
-  router.all('/health', async (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.status(405).json({ code: 'method_not_allowed', detail: 'Use GET or HEAD' });
-      return;
-    }
+  // Other methods get a 405 with `Allow` from the app's methodNotAllowed.
+  router.get('/health', async (_req, res) => {
     res.status((await databaseAnswers(orm)) ? 204 : 503).end();
   });
   router.get('/health/ping', (_req, res) => void res.json({ response: 'pong' }));

@@ -15,6 +15,7 @@ import { principalOf } from '../middleware/auth';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp } from '../resolve';
 import { defineRoute } from '../route';
+import { isoDateTime } from '../schema-formats';
 import { channelName, eventTypeName, messageIn, messageOutSchema, type MessageIn } from '../schemas';
 
 const stringList = z.preprocess(
@@ -25,8 +26,8 @@ const stringList = z.preprocess(
 const listQuery = paginationQuery.extend({
   event_types: stringList.optional(),
   channel: channelName.optional(),
-  before: z.iso.datetime({ offset: true }).optional(),
-  after: z.iso.datetime({ offset: true }).optional(),
+  before: isoDateTime.optional(),
+  after: isoDateTime.optional(),
   with_content: z.enum(['true', 'false']).default('true'),
   tag: z.string().max(128).optional(),
 });

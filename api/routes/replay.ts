@@ -3,13 +3,14 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Application } from '../../src/db/entities';
 import { newId } from '../../src/ids';
-import { checkWindow, replayWorkflowId, type ReplayQuery } from '../../src/domain/replay';
+import { checkWindow, MAX_WINDOW_DAYS, replayWorkflowId, type ReplayQuery } from '../../src/domain/replay';
 import { SA } from '../../workflows/definitions';
 import type { ReplayDeliveriesInput } from '../../workflows/replay';
 import type { ApiDeps } from '../context';
 import { conflict, HttpError, invalid } from '../http-errors';
 import { findApp, findEndpoint } from '../resolve';
 import { defineRoute } from '../route';
+import { isoDateTime } from '../schema-formats';
 import { backgroundTaskOut, taskOut } from './background-tasks';
 import { eventTypeName } from '../schemas';
 
@@ -17,9 +18,13 @@ const PAGE_SIZE = 500;
 const CONCURRENCY = 25;
 const DEFAULT_RATE = 200;
 
-const when = z.iso.datetime({ offset: true });
+const when = isoDateTime;
 /** Svix's RecoverIn / ReplayIn. */
-const windowIn = z.object({ since: when, until: when.nullish() });
+const windowIn = z
+  .object({ since: when, until: when.nullish() })
+  .describe(
+    `since before until (default now), neither in the future, at most ${MAX_WINDOW_DAYS} days apart (a 422 otherwise)`,
+  );
 const bulkIn = windowIn
   .extend({
     status: z.enum(['failed', 'missing', 'all']).default('failed'),
@@ -36,6 +41,9 @@ const accepted = {
   202: {
     description: 'Accepted: a background task runs the replay',
     schema: backgroundTaskOut.omit({ data: true }),
+  },
+  422: {
+    description: `Invalid input, or a window that is reversed, in the future or longer than ${MAX_WINDOW_DAYS} days`,
   },
 };
 

@@ -5,6 +5,7 @@ import { Migration20261123000000_initial } from './migrations/Migration202611230
 import { Migration20261201000000_attempt_once } from './migrations/Migration20261201000000_attempt_once';
 import { Migration20261201100000_message_content } from './migrations/Migration20261201100000_message_content';
 import { Migration20261201200000_data_lifecycle } from './migrations/Migration20261201200000_data_lifecycle';
+import { Migration20261201300000_revoked_tokens } from './migrations/Migration20261201300000_revoked_tokens';
 
 export type Orm = MikroORM;
 
@@ -14,6 +15,7 @@ const migrationsList = [
   { name: 'Migration20261201000000_attempt_once', class: Migration20261201000000_attempt_once },
   { name: 'Migration20261201100000_message_content', class: Migration20261201100000_message_content },
   { name: 'Migration20261201200000_data_lifecycle', class: Migration20261201200000_data_lifecycle },
+  { name: 'Migration20261201300000_revoked_tokens', class: Migration20261201300000_revoked_tokens },
 ];
 
 export function ormOptions(databaseUrl: string, poolMax = 10): Options {

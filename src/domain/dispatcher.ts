@@ -5,6 +5,7 @@ import type { Orm } from '../db/orm';
 import { textArray } from '../db/sql';
 import type { Logger } from '../logger';
 import { metrics } from '../metrics';
+import type { DeliverMessage } from '../../workflows/deliver-message';
 import { SA, deliveryWorkflowId, type DeliverMessageInput, type Trigger } from '../../workflows/definitions';
 
 export interface DeliveryRef {
@@ -165,7 +166,8 @@ export class Dispatcher {
       ...(replayTaskId ? { replayTaskId } : {}),
     };
     try {
-      const handle = await this.opts.temporal.workflow.start('DeliverMessage', {
+      // Typed by the workflow's signature (a type import: no workflow code in this process).
+      const handle = await this.opts.temporal.workflow.start<typeof DeliverMessage>('DeliverMessage', {
         taskQueue: this.opts.taskQueue,
         requestEagerStart: this.opts.eagerStart,
         workflowId,

@@ -99,6 +99,20 @@ export function headerNameProblem(name: string): string | null {
   return null;
 }
 
+/** Case-insensitive by hand: JSON Schema patterns take no flags. */
+const anyCase = (word: string) =>
+  [...word].map((c) => (/[a-z]/.test(c) ? `[${c}${c.toUpperCase()}]` : c)).join('');
+
+/**
+ * headerNameProblem's rules as one pattern, for the OpenAPI document: token characters,
+ * not reserved, no reserved prefix (test/unit/schema-patterns.test.ts checks both agree).
+ */
+export const HEADER_NAME_PATTERN =
+  `^(?!(?:${[...RESERVED, '__proto__'].map(anyCase).join('|')})$)` +
+  `(?!${RESERVED_PREFIXES.map(anyCase).join('|')})` +
+  `[!#$%&'*+\\-.^_\`|~0-9A-Za-z]{1,${MAX_NAME_LENGTH}}$`;
+export const HEADER_VALUE_PATTERN = `^[\\t\\x20-\\x7e]{0,${MAX_VALUE_LENGTH}}$`;
+
 export function headerValueProblem(value: string): string | null {
   if (value.length > MAX_VALUE_LENGTH) return `must be at most ${MAX_VALUE_LENGTH} characters`;
   if (!VALUE.test(value)) return 'must contain only printable ASCII (no CR, LF or other control characters)';

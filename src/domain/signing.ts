@@ -8,6 +8,12 @@ export function generateSecret(): string {
 }
 
 /** A valid secret is `whsec_` + base64 of 24 to 64 bytes (Svix accepts that range). */
+/**
+ * A secret as callers may give it: `whsec_` optional, then base64 (padding optional) that
+ * decodes to 24..64 bytes, i.e. 32..86 characters. The OpenAPI document states this.
+ */
+export const SECRET_INPUT_PATTERN = /^(?:whsec_)?[A-Za-z0-9+/]{32,86}={0,2}$/;
+
 export function isValidSecret(secret: string): boolean {
   if (!secret.startsWith(SECRET_PREFIX)) return false;
   const b64 = secret.slice(SECRET_PREFIX.length);

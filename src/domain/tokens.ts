@@ -1,10 +1,11 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { deriveKey } from './crypto';
 import { loadEsm } from '../esm';
 
 type Jose = typeof import('jose');
 
-export type Principal = { kind: 'admin' } | { kind: 'app'; appId: string };
+/** `expiresAt` (epoch seconds) is when an app token ends: how long a logout must remember it. */
+export type Principal = { kind: 'admin' } | { kind: 'app'; appId: string; expiresAt: number };
 
 const AUDIENCE = 'hookflow:app';
 
@@ -20,12 +21,17 @@ export class Tokens {
 
   async issueAppToken(appId: string, ttlSeconds = 7 * 24 * 3600): Promise<string> {
     const { SignJWT } = await loadEsm<Jose>('jose');
-    return new SignJWT({ app: appId })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-      .sign(this.key);
+    return (
+      new SignJWT({ app: appId })
+        .setProtectedHeader({ alg: 'HS256' })
+        // Unique per session: two tokens issued in the same second must not be the same
+        // string, or logging out one would revoke the other.
+        .setJti(randomBytes(12).toString('base64url'))
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+        .sign(this.key)
+    );
   }
 
   async verify(token: string): Promise<Principal | null> {
@@ -35,7 +41,9 @@ export class Tokens {
     try {
       const { jwtVerify } = await loadEsm<Jose>('jose');
       const { payload } = await jwtVerify(token, this.key, { audience: AUDIENCE, algorithms: ['HS256'] });
-      return typeof payload.app === 'string' ? { kind: 'app', appId: payload.app } : null;
+      return typeof payload.app === 'string' && typeof payload.exp === 'number'
+        ? { kind: 'app', appId: payload.app, expiresAt: payload.exp }
+        : null;
     } catch {
       return null;
     }

@@ -37,6 +37,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The server stopped before it listened; the message leads with what it said first (a panic's reason). */
+class DevServerExited extends Error {
+  constructor(code: number, stderr: string) {
+    const lines = stderr.trim().split('\n');
+    const first = lines.find((l) => /\S/.test(l)) ?? '';
+    super(
+      `Temporal dev server exited (${code}): ${first.slice(0, 300)}${lines.length > 1 ? ` … ${stderr.slice(-300)}` : ''}`,
+    );
+  }
+}
+
 async function waitForPort(
   port: number,
   child: ChildProcess,
@@ -45,8 +56,7 @@ async function waitForPort(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`Temporal dev server exited (${child.exitCode}): ${stderr().slice(-500)}`);
+    if (child.exitCode !== null) throw new DevServerExited(child.exitCode, stderr());
     const open = await new Promise<boolean>((resolve) => {
       const sock = net.connect(port, '127.0.0.1');
       sock.once('connect', () => (sock.destroy(), resolve(true)));
@@ -86,12 +96,27 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   args.push(...(opts.extraArgs ?? []));
 
-  const child = spawn(opts.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    err = (err + d.toString()).slice(-4000);
-  });
-  await waitForPort(opts.port, child, 60_000, () => err);
+  // The CLI picks random free ports for its internal services when it starts; on a busy
+  // machine another process can take one first and the server exits at once. Such an early
+  // exit is tried again (same ports of ours), twice at most.
+  let child: ChildProcess;
+  for (let tries = 1; ; tries++) {
+    child = spawn(opts.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      // The start (where a panic names its reason) and the end.
+      err = err.length < 2000 ? err + d.toString() : err.slice(0, 1000) + (err + d.toString()).slice(-1000);
+    });
+    try {
+      await waitForPort(opts.port, child, 60_000, () => err);
+      break;
+    } catch (e) {
+      if (!(e instanceof DevServerExited) || tries >= 3) {
+        child.kill('SIGKILL');
+        throw e;
+      }
+    }
+  }
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode) return resolve();

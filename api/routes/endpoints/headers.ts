@@ -109,7 +109,8 @@ export function headerRoutes(router: Router, { orm, box }: ApiDeps): void {
       method: 'patch',
       path: '/app/:app/endpoint/:endpoint/headers',
       operationId: 'v1.endpoint.patch-headers',
-      summary: "Merge into the endpoint's custom headers; a null value removes a header",
+      summary:
+        "Merge into the endpoint's custom headers; a null value or a name in deleteHeaders removes a header",
       tag: 'Endpoint',
       params: endpointParams,
       body: headersPatchIn,
@@ -118,7 +119,8 @@ export function headerRoutes(router: Router, { orm, box }: ApiDeps): void {
     async ({ req, params, body }) => {
       const em = orm.em.fork();
       const ep = await findEndpoint(em, await findApp(em, req, params.app), params.endpoint);
-      await rewrite(em, box, ep.id, (current) => patchHeaders(current, body.headers));
+      const removed = Object.fromEntries((body.deleteHeaders ?? []).map((name) => [name, null]));
+      await rewrite(em, box, ep.id, (current) => patchHeaders(current, { ...removed, ...body.headers }));
       return { status: 204 };
     },
   );

@@ -1,6 +1,14 @@
 import { z } from 'zod';
-import { isValidSecret, SECRET_PREFIX } from '../../../src/domain/signing';
-import { headerNameProblem, headerValueProblem, MAX_HEADERS } from '../../../src/domain/headers';
+import { isValidSecret, SECRET_INPUT_PATTERN, SECRET_PREFIX } from '../../../src/domain/signing';
+import { HTTP_URL_PATTERN, isoDateTime } from '../../schema-formats';
+import {
+  HEADER_NAME_PATTERN,
+  HEADER_VALUE_PATTERN,
+  headerNameProblem,
+  headerValueProblem,
+  MAX_HEADERS,
+  MAX_NAME_LENGTH,
+} from '../../../src/domain/headers';
 import { channelName, eventTypeName } from '../../schemas';
 import { metadata, uid } from '../applications-schema';
 
@@ -16,29 +24,30 @@ export const endpointUrl = z
   .string()
   .min(1)
   .max(MAX_URL_LENGTH)
-  .superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      return void ctx.addIssue({ code: 'custom', message: 'must be a valid URL' });
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      ctx.addIssue({ code: 'custom', message: 'URL scheme must be http or https' });
-    else if (!url.hostname) ctx.addIssue({ code: 'custom', message: 'URL must have a host' });
-  });
+  .regex(
+    new RegExp(HTTP_URL_PATTERN),
+    'must be an http or https URL with a host name or IP address (no credentials, no spaces)',
+  )
+  // The pattern admits only what the URL parser takes; this keeps that promise checked.
+  .refine((value) => URL.canParse(value), 'must be a valid URL');
 
 /** Svix accepts the key with or without `whsec_`; it is stored and shown with it. */
 export const secretKey = z
   .string()
-  .max(200)
+  .regex(
+    SECRET_INPUT_PATTERN,
+    `must be "${SECRET_PREFIX}" (optional) followed by the base64 of 24 to 64 random bytes`,
+  )
   .transform((s) => (s.startsWith(SECRET_PREFIX) ? s : SECRET_PREFIX + s))
   .refine(isValidSecret, `must be "${SECRET_PREFIX}" followed by the base64 of 24 to 64 random bytes`);
 
-const headerValue = z.string().superRefine((value, ctx) => {
-  const problem = headerValueProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: `Header value ${problem}` });
-});
+const headerValue = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = headerValueProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `Header value ${problem}` });
+  })
+  .meta({ pattern: HEADER_VALUE_PATTERN });
 
 /** Names are checked here rather than by a key schema, so the 422 says why a name is refused. */
 function headerNames(headers: Record<string, unknown>, ctx: z.RefinementCtx): void {
@@ -49,8 +58,12 @@ function headerNames(headers: Record<string, unknown>, ctx: z.RefinementCtx): vo
     if (problem) ctx.addIssue({ code: 'custom', path: [name], message: `Header name ${problem}` });
   }
 }
-export const headersMap = z.record(z.string(), headerValue).superRefine(headerNames);
-export const headersPatchMap = z.record(z.string(), headerValue.nullable()).superRefine(headerNames);
+const headerNamesDoc = { propertyNames: { pattern: HEADER_NAME_PATTERN }, maxProperties: MAX_HEADERS };
+export const headersMap = z.record(z.string(), headerValue).superRefine(headerNames).meta(headerNamesDoc);
+export const headersPatchMap = z
+  .record(z.string(), headerValue.nullable())
+  .superRefine(headerNames)
+  .meta(headerNamesDoc);
 
 const eventTypeList = z
   .array(eventTypeName)
@@ -70,13 +83,14 @@ const bearerToken = z
   .superRefine((value, ctx) => {
     const problem = headerValueProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: `Bearer token ${problem}` });
-  });
+  })
+  .meta({ pattern: HEADER_VALUE_PATTERN });
 
 const common = {
   description: z
     .string()
     .max(4096)
-    .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), 'must not contain control characters'),
+    .regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, 'must not contain control characters'),
   uid: uid.nullish(),
   version: z.number().int().min(1).max(65535),
   disabled: z.boolean(),
@@ -214,15 +228,34 @@ export const secretRotateIn = z
   .strict();
 
 export const headersIn = z.object({ headers: headersMap }).strict();
-export const headersPatchIn = z.object({ headers: headersPatchMap }).strict();
+/**
+ * Svix's EndpointHeadersPatchIn: `headers` merges (a null value removes, the older form) and
+ * `deleteHeaders` (current SDKs) names headers to remove.
+ */
+export const headersPatchIn = z
+  .object({
+    headers: headersPatchMap,
+    deleteHeaders: z
+      .array(
+        z
+          .string()
+          .regex(
+            new RegExp(`^[!#$%&'*+\\-.^_\`|~0-9A-Za-z]{1,${MAX_NAME_LENGTH}}$`),
+            'must be a header name',
+          ),
+      )
+      .max(MAX_HEADERS, `must list at most ${MAX_HEADERS} headers`)
+      .optional(),
+  })
+  .strict();
 export const headersOut = z.object({
   headers: z.record(z.string(), z.string()),
   sensitive: z.array(z.string()),
 });
 
 export const statsQuery = z.object({
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
+  since: isoDateTime.optional(),
+  until: isoDateTime.optional(),
 });
 export const statsOut = z.object({
   success: z.number().int(),

@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
 import type { PreviousSecret } from '../../../src/db/entities';
 import { generateSecret } from '../../../src/domain/signing';
 import type { ApiDeps } from '../../context';
@@ -12,6 +12,12 @@ const MAX_PREVIOUS = 10;
 
 /** The signing secret: read it, rotate it with a grace period for the old one. */
 export function secretRoutes(router: Router, { orm, box }: ApiDeps): void {
+  const currentSecret = async (req: Request, params: { app: string; endpoint: string }) => {
+    const em = orm.em.fork();
+    const ep = await findEndpoint(em, await findApp(em, req, params.app), params.endpoint);
+    return box.open(ep.secretEnc);
+  };
+
   defineRoute(
     router,
     {
@@ -23,11 +29,7 @@ export function secretRoutes(router: Router, { orm, box }: ApiDeps): void {
       params: endpointParams,
       responses: { 200: { description: 'The secret', schema: secretOut }, 404: { description: 'Not found' } },
     },
-    async ({ req, params }) => {
-      const em = orm.em.fork();
-      const ep = await findEndpoint(em, await findApp(em, req, params.app), params.endpoint);
-      return { status: 200, body: { key: box.open(ep.secretEnc) } };
-    },
+    async ({ req, params }) => ({ status: 200, body: { key: await currentSecret(req, params) } }),
   );
 
   defineRoute(
@@ -42,7 +44,13 @@ export function secretRoutes(router: Router, { orm, box }: ApiDeps): void {
       params: endpointParams,
       body: secretRotateIn,
       idempotent: true,
-      responses: { 204: { description: 'Rotated' }, 404: { description: 'Not found' } },
+      // The new secret in the body: Svix's current SDKs (Python 2.x) parse an EndpointSecretOut here.
+      responses: { 200: { description: 'Rotated: the new secret', schema: secretOut } },
+      // A replayed rotation answers the secret as it is now; the record never holds a secret.
+      replaySecret: async ({ req, params }) => ({
+        status: 200,
+        body: { key: await currentSecret(req, params) },
+      }),
     },
     async ({ req, params, body }) => {
       const em = orm.em.fork();
@@ -74,7 +82,7 @@ export function secretRoutes(router: Router, { orm, box }: ApiDeps): void {
           ctx,
         );
       });
-      return { status: 204 };
+      return { status: 200, body: { key: next } };
     },
   );
 }

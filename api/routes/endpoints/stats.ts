@@ -24,7 +24,11 @@ export function statsRoutes(router: Router, { orm }: ApiDeps): void {
       tag: 'Endpoint',
       params: endpointParams,
       query: statsQuery,
-      responses: { 200: { description: 'Statistics', schema: statsOut }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'Statistics', schema: statsOut },
+        404: { description: 'Not found' },
+        422: { description: 'Invalid input, or since after until' },
+      },
     },
     async ({ req, params, query }) => {
       const em = orm.em.fork();
