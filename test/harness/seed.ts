@@ -78,29 +78,33 @@ export async function seedMessages(
 ): Promise<string[]> {
   const ids = Array.from({ length: fields.count }, () => pastId('msg', fields.at)).sort();
   const attemptIds = ids.map(() => pastId('atmpt', fields.at));
-  const conn = services.orm.em.getConnection();
   const at = fields.at.toISOString();
-  await conn.execute(
-    `insert into messages (id, app_id, event_type, created_at, expires_at)
-     select id, ?, 'seeded', ?::timestamptz, ?::timestamptz + interval '90 days' from unnest(?::text[]) as id`,
-    [appId, at, at, textArray(ids)],
-  );
-  await conn.execute(
-    `insert into message_content (msg_id, payload, expires_at)
-     select id, '{"seeded":true}', ?::timestamptz + interval '90 days' from unnest(?::text[]) as id`,
-    [at, textArray(ids)],
-  );
-  await conn.execute(
-    `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id, attempt_count, created_at)
-     select id, ?, ?, 'seeded', ?, ?::timestamptz, 'deliver-' || id || '-' || ?, 1, ?::timestamptz from unnest(?::text[]) as id`,
-    [endpointId, appId, fields.state ?? 'success', at, endpointId, at, textArray(ids)],
-  );
-  await conn.execute(
-    `insert into attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
-                           response_duration_ms, trigger_type, attempt_number, workflow_id, timestamp)
-     select aid, mid, ?, ?, 'http://127.0.0.1:9/', 0, 200, 'ok', 5, 0, 1, 'deliver-' || mid || '-' || ?, ?::timestamptz
-       from unnest(?::text[], ?::text[]) as x(mid, aid)`,
-    [endpointId, appId, endpointId, at, textArray(ids), textArray(attemptIds)],
-  );
+  // One transaction: a retention pass running meanwhile sees all of a message's rows or none.
+  await services.orm.em.fork().transactional(async (tx) => {
+    const run = (sql: string, args: unknown[]) =>
+      tx.getConnection().execute(sql, args, 'run', tx.getTransactionContext());
+    await run(
+      `insert into messages (id, app_id, event_type, created_at, expires_at)
+       select id, ?, 'seeded', ?::timestamptz, ?::timestamptz + interval '90 days' from unnest(?::text[]) as id`,
+      [appId, at, at, textArray(ids)],
+    );
+    await run(
+      `insert into message_content (msg_id, payload, expires_at)
+       select id, '{"seeded":true}', ?::timestamptz + interval '90 days' from unnest(?::text[]) as id`,
+      [at, textArray(ids)],
+    );
+    await run(
+      `insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id, attempt_count, created_at)
+       select id, ?, ?, 'seeded', ?, ?::timestamptz, 'deliver-' || id || '-' || ?, 1, ?::timestamptz from unnest(?::text[]) as id`,
+      [endpointId, appId, fields.state ?? 'success', at, endpointId, at, textArray(ids)],
+    );
+    await run(
+      `insert into attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
+                             response_duration_ms, trigger_type, attempt_number, workflow_id, timestamp)
+       select aid, mid, ?, ?, 'http://127.0.0.1:9/', 0, 200, 'ok', 5, 0, 1, 'deliver-' || mid || '-' || ?, ?::timestamptz
+         from unnest(?::text[], ?::text[]) as x(mid, aid)`,
+      [endpointId, appId, endpointId, at, textArray(ids), textArray(attemptIds)],
+    );
+  });
   return ids;
 }
