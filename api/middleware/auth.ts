@@ -23,7 +23,7 @@ export function authenticate(tokens: Tokens, orm?: Orm) {
     if (!principal) throw unauthorized();
     if (principal.kind === 'app' && orm) {
       const [row]: Array<{ app: boolean; revoked: boolean }> = await orm.em.getConnection().execute(
-        `select exists (select 1 from applications where id = ?) as app,
+        `select exists (select 1 from applications where id = ? and deleted_at is null) as app,
                 exists (select 1 from revoked_tokens where token_hash = ?) as revoked`,
         [principal.appId, tokenHash(match![1])],
       );
