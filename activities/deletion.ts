@@ -93,16 +93,20 @@ export function createDeletionActivities(deps: { orm: Orm; log: Logger; temporal
       input: DeletionScope & { batchSize: number },
     ): Promise<{ deliveries: number; attempts: number }> {
       const [column, value] = input.endpointId ? ['endpoint_id', input.endpointId] : ['app_id', input.appId];
+      // An application's deliveries all went with its messages (foreign key); an endpoint's
+      // are found by deliveries_endpoint_idx. Attempts have an index on both columns.
+      const deliveries = input.endpointId
+        ? `select ctid from deliveries where endpoint_id = ? limit ? for update skip locked`
+        : `select ctid from deliveries where false`;
       const rows: Array<{ deliveries: string; attempts: string }> = await db().execute(
         `with d as (
-           delete from deliveries where ctid in (select ctid from deliveries where ${column} = ? limit ? for update skip locked)
-           returning 1
+           delete from deliveries where ctid in (${deliveries}) returning 1
          ), a as (
            delete from attempts where id in (select id from attempts where ${column} = ? order by id limit ? for update skip locked)
            returning 1
          )
          select (select count(*) from d) as deliveries, (select count(*) from a) as attempts`,
-        [value, input.batchSize, value, input.batchSize],
+        [...(input.endpointId ? [value, input.batchSize] : []), value, input.batchSize],
       );
       return { deliveries: Number(rows[0]?.deliveries ?? 0), attempts: Number(rows[0]?.attempts ?? 0) };
     },
