@@ -4,6 +4,7 @@ import os from 'node:os';
 import type { CpuMs } from './cpu';
 import type { Delivered, FanOut, Ingest } from './scenarios';
 import type { Breakdown } from './breakdown';
+import type { TableBytes } from './tables';
 
 export interface Machine {
   cores: number;
@@ -45,6 +46,8 @@ export interface Results {
   ingest?: Ingest;
   /** The same burst to an app with no endpoint: the API and PostgreSQL alone. */
   ingestNoEndpoint?: Ingest;
+  /** Table bytes per 1,000 deliveries, and what a retention pass leaves. */
+  tables?: TableBytes;
   rssMb: {
     api: number | null;
     worker: number | null;
@@ -335,7 +338,24 @@ export function markdown(r: Results): string {
           '',
         ]
       : []),
+    ...(r.tables ? [tablesLine(r.tables), ''] : []),
     ...targets,
     '',
   ].join('\n');
+}
+
+/** Table bytes per 1,000 deliveries, and what one retention pass over everything left. */
+function tablesLine(t: TableBytes): string {
+  const kb = (b: number) => `${Math.round(b / 1024)} kB`;
+  const before = Object.entries(t.before)
+    .map(([table, b]) => `${table} ${kb(b)}`)
+    .join(', ');
+  const after = Object.entries(t.after)
+    .map(([table, a]) => `${table} ${a.rows} rows, ${kb(a.bytes)}`)
+    .join('; ');
+  const total = Object.values(t.before).reduce((a, b) => a + b, 0);
+  return (
+    `Tables per 1,000 deliveries (${t.deliveries} deliveries stored): ${before}; ${kb(total)} in all. ` +
+    `After a retention pass that expired everything (${t.retentionSeconds.toFixed(1)} s) and VACUUM: ${after}.`
+  );
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import { breakdown } from './breakdown';
+import { tableBytes } from './tables';
 import { CpuMeter } from './cpu';
 import { HookflowClient } from './hookflow-client';
 import { BenchReceiver } from './receiver';
@@ -15,7 +16,7 @@ import { freePort } from '../src/temporal/dev-server';
 import { Progress, round } from './util';
 
 const SERVER_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=384';
-const SCENARIOS = ['raw', 'temporal', 'temporal-local', 'e2e', 'fanout', 'ingest'] as const;
+const SCENARIOS = ['raw', 'temporal', 'temporal-local', 'e2e', 'fanout', 'ingest', 'retention'] as const;
 /** Run only when named in --only: experiments, not part of the default table. */
 const EXTRA = ['temporal-sa'] as const;
 
@@ -279,6 +280,11 @@ async function main(): Promise<number> {
     await step(
       'fanout',
       async () => void (results.fanOutMany = await fanOut(ctx, 'fanmany', fanOutMessages, 10)),
+    );
+    // Last: it deletes what the others stored.
+    await step(
+      'retention',
+      async () => void (results.tables = await tableBytes(stack!.databaseUrl, temporal, 'hookflow')),
     );
     if (errors.length) results.error = errors.join('; ');
   } catch (err) {
