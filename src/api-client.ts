@@ -54,7 +54,8 @@ export async function callApi(
       authorization: `Bearer ${target.token}`,
       ...(body ? { 'content-type': 'application/json' } : {}),
     },
-    body: body ? JSON.stringify(body) : undefined,
+    // A string is JSON text already (sent byte for byte); anything else is serialised here.
+    body: typeof body === 'string' ? body : body ? JSON.stringify(body) : undefined,
   }).catch((err: Error) => {
     const why = (err.cause as Error)?.message ?? err.message;
     throw new ApiError(`cannot reach ${target.url} (is Hookflow running there?): ${why}`);

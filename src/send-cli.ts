@@ -16,6 +16,8 @@ export const sendInput = z.object({
     .max(256)
     .regex(/^[a-zA-Z0-9\-_.]+$/, 'must contain only letters, digits, "-", "_" and "."'),
   payload: z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }),
+  /** The payload's text as given: what is posted, so big integers and escapes arrive unchanged. */
+  payloadText: z.string().optional(),
   wait: z.boolean().default(false),
   timeout: z.coerce.number().int().min(1).max(3600).default(30),
   api: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
@@ -77,10 +79,9 @@ export async function runSend(input: SendInput, io: SendIo): Promise<number> {
   const opts = sendInput.parse(input);
   const target: ApiTarget = { url: opts.api, token: opts.token };
   const app = encodeURIComponent(opts.app);
-  const msg = await expectApi(target, `sending to "${opts.app}"`, 202, 'POST', `/app/${app}/msg`, {
-    eventType: opts.eventType,
-    payload: opts.payload,
-  });
+  // The payload's own text, not a re-serialisation of what JSON.parse made of it.
+  const body = `{"eventType":${JSON.stringify(opts.eventType)},"payload":${opts.payloadText ?? JSON.stringify(opts.payload)}}`;
+  const msg = await expectApi(target, `sending to "${opts.app}"`, 202, 'POST', `/app/${app}/msg`, body);
   io.out(`sent ${msg.id} (${opts.eventType}) to ${opts.app}`);
   if (!opts.wait) return 0;
 
@@ -151,11 +152,13 @@ export function sendCommand(exit: (code: number) => void = (code) => process.exi
       ) => {
         const token = adminToken(raw.token as string | undefined);
         if (!token) throw new Error(NO_TOKEN);
+        const text = payloadArg ?? (await readStdin());
         const parsed = sendInput.safeParse({
           ...raw,
           app,
           eventType,
-          payload: parsePayload(payloadArg ?? (await readStdin())),
+          payload: parsePayload(text),
+          payloadText: text?.trim() || undefined,
           wait: !!raw.wait,
           api: raw.api ?? defaultApiUrl(),
           token,

@@ -111,6 +111,14 @@ describe('hookflow send against a real stack', () => {
     const msgId = ok.stdout.split(' ')[1];
     const stored = await stack.call('GET', `/api/v1/app/${appId}/msg/${msgId}`);
     expect(stored.body).toMatchObject({ eventType: 'order.created', payload: { from: 'stdin' } });
+    // The payload's text is posted as given: a 64-bit integer and an escape arrive unchanged.
+    const exact = '{"id": 9007199254740993, "name": "caf\\u00e9"}';
+    const big = await runCli([appId, 'order.created', exact], '', env);
+    expect(big).toMatchObject({ code: 0, stderr: '' });
+    const content = await stack.services.orm.em
+      .getConnection()
+      .execute('select payload from message_content where msg_id = ?', [big.stdout.split(' ')[1]]);
+    expect(content[0].payload).toBe(exact);
 
     expect(await runCli([appId, 'order.created', '[1]'], '', env)).toMatchObject({
       code: 1,
