@@ -4,6 +4,7 @@ import { metrics } from '../src/metrics';
 import type { Decision } from '../src/domain/outcome';
 import type { Trigger } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
+import { pgQuery } from '../src/db/pg';
 import type { SendOutcome } from './send';
 
 export interface RecordInput {
@@ -50,29 +51,32 @@ export function makeRecord({ orm, log }: ActivityDeps) {
       sent.kind === 'sent' ? null : sent.kind === 'misconfigured' ? 'configuration' : sent.errorKind;
     const nextAttemptAt =
       decision.waitSeconds === null ? null : new Date(Date.now() + decision.waitSeconds * 1000);
-    const rows: Array<{ attempt_id: string | null; ended_streak: boolean }> = await db().execute(
-      `with attempt as (
+    const manual = input.trigger === 'manual';
+    // Once per attempt: a prepared statement past the ORM's query layers (src/db/pg.ts).
+    const rows = await pgQuery<{ attempt_id: string | null; ended_streak: boolean }>(orm, {
+      name: manual ? 'attempt_record_manual' : 'attempt_record',
+      text: `with attempt as (
          insert into attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
                                response_truncated, response_duration_ms, trigger_type, attempt_number, workflow_id,
                                error_kind, timestamp)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          on conflict (workflow_id, attempt_number) where workflow_id is not null do nothing
          returning id
        ), delivery as (
          insert into deliveries (msg_id, endpoint_id, app_id, event_type, state, dispatched_at, workflow_id, attempt_count,
                                  last_attempt_at, next_attempt_at, last_status_code, trigger)
-         select ?, ?, ?, ?, ?, now(), ?, 1, ?, ?, ?, ? where exists (select 1 from attempt)
-         on conflict ${DELIVERY_KEY[input.trigger === 'manual' ? 'manual' : 'scheduled']} do update set
+         select $16, $17, $18, $19, $20, now(), $21, 1, $22, $23, $24, $25 where exists (select 1 from attempt)
+         on conflict ${DELIVERY_KEY[manual ? 'manual' : 'scheduled']} do update set
            state = excluded.state, attempt_count = deliveries.attempt_count + 1, last_attempt_at = excluded.last_attempt_at,
            next_attempt_at = excluded.next_attempt_at, last_status_code = excluded.last_status_code,
            workflow_id = excluded.workflow_id, dispatched_at = coalesce(deliveries.dispatched_at, now()), updated_at = now()
        ), recovered as (
          update endpoints set failing_since = null
-          where id = ? and ? and failing_since is not null and exists (select 1 from attempt)
+          where id = $26 and $27::boolean and failing_since is not null and exists (select 1 from attempt)
          returning id
        )
        select (select id from attempt) as attempt_id, exists (select 1 from recovered) as ended_streak`,
-      [
+      values: [
         newId('atmpt'),
         input.msgId,
         input.endpointId,
@@ -101,7 +105,7 @@ export function makeRecord({ orm, log }: ActivityDeps) {
         input.endpointId,
         decision.outcome === 'success',
       ],
-    );
+    });
     const row = rows[0];
     if (row?.attempt_id) {
       // Counted once, by the call that wrote the row.

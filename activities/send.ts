@@ -5,6 +5,7 @@ import { signedHeaders } from '../src/domain/signing';
 import { parseRetryAfter } from '../src/domain/outcome';
 import { BlockedAddressError, isTimeout } from './http-client';
 import type { ActivityDeps } from './deps';
+import { pgQuery } from '../src/db/pg';
 
 export interface SendInput {
   appId: string;
@@ -67,15 +68,17 @@ class ConfigurationError extends Error {}
 export function makeSend({ orm, http, box, config }: ActivityDeps) {
   const db = () => orm.em.getConnection();
 
+  /** Once per attempt: a prepared statement past the ORM's query layers (src/db/pg.ts). */
   async function load(input: SendInput): Promise<Row | null> {
-    const rows: Row[] = await db().execute(
-      `select c.payload, m.event_id, m.event_type, e.id as ep_id, e.url, e.disabled, e.secret_enc, e.previous_secrets,
-              e.headers, e.sensitive_headers_enc, e.bearer_token_enc, e.method, e.payload_template, e.throttle_rate
-         from messages m left join message_content c on c.msg_id = m.id
-         left join endpoints e on e.id = ? and e.app_id = m.app_id
-        where m.id = ?`,
-      [input.endpointId, input.msgId],
-    );
+    const rows = await pgQuery<Row>(orm, {
+      name: 'attempt_load',
+      text: `select c.payload, m.event_id, m.event_type, e.id as ep_id, e.url, e.disabled, e.secret_enc, e.previous_secrets,
+                    e.headers, e.sensitive_headers_enc, e.bearer_token_enc, e.method, e.payload_template, e.throttle_rate
+               from messages m left join message_content c on c.msg_id = m.id
+               left join endpoints e on e.id = $1 and e.app_id = m.app_id
+              where m.id = $2`,
+      values: [input.endpointId, input.msgId],
+    });
     return rows[0] ?? null;
   }
 
