@@ -34,9 +34,12 @@ export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
     if (result.affectedRows > 0) metrics.deliveries.inc({ outcome: status });
   }
   const full: ActivityDeps = { ...deps, settle };
+  const step = makeAttemptStep(full);
   return {
     attempt: makeAttempt(full),
-    attemptStep: makeAttemptStep(full),
+    // The dispatcher admits the next delivery when this one's attempt ends (src/domain/dispatcher.ts).
+    attemptStep: (input: Parameters<typeof step>[0]) =>
+      step(input).finally(() => deps.dispatcher.attemptEnded(input.workflowId)),
     recordAttempt: makeRecord(full),
     afterAttempt: makeAfterAttempt(full),
     async settleDelivery(input: {

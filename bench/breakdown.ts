@@ -5,6 +5,22 @@ export interface Breakdown {
   storedToDispatched: Latency;
   storedToAttempt: Latency;
   httpMs: Latency;
+  /** DeliverMessage starts of the Hookflow process so far (warm-up included), from its /metrics. */
+  starts?: { eager: number; plain: number };
+}
+
+/** Eager and plain starts counted by `hookflow_delivery_workflow_starts_total`. */
+export async function startsOf(apiUrl: string, token: string): Promise<Breakdown['starts']> {
+  const res = await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) return undefined;
+  const text = await res.text();
+  const count = (eager: boolean) =>
+    Number(
+      new RegExp(`^hookflow_delivery_workflow_starts_total\\{eager="${eager}"\\} (\\S+)$`, 'm').exec(
+        text,
+      )?.[1] ?? 0,
+    );
+  return { eager: count(true), plain: count(false) };
 }
 
 /**

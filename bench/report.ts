@@ -334,7 +334,7 @@ export function markdown(r: Results): string {
     '',
     ...(b
       ? [
-          `End-to-end breakdown (from PostgreSQL, p50/p95 ms): stored → workflow started ${b.storedToDispatched.p50}/${b.storedToDispatched.p95}; stored → attempt recorded ${b.storedToAttempt.p50}/${b.storedToAttempt.p95}; HTTP call ${b.httpMs.p50}/${b.httpMs.p95}.`,
+          `End-to-end breakdown (from PostgreSQL, p50/p95 ms): stored → workflow started ${b.storedToDispatched.p50}/${b.storedToDispatched.p95}; stored → attempt recorded ${b.storedToAttempt.p50}/${b.storedToAttempt.p95}; HTTP call ${b.httpMs.p50}/${b.httpMs.p95}.${b.starts ? ` Workflow starts so far (warm-up included): ${b.starts.eager} eager, ${b.starts.plain} plain.` : ''}`,
           '',
         ]
       : []),

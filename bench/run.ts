@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Client, Connection } from '@temporalio/client';
-import { breakdown } from './breakdown';
+import { breakdown, startsOf } from './breakdown';
 import { tableBytes } from './tables';
 import { CpuMeter } from './cpu';
 import { HookflowClient } from './hookflow-client';
@@ -264,7 +264,10 @@ async function main(): Promise<number> {
     await step('e2e', async () => {
       const { appId, ...e2e } = await endToEnd(ctx, 'e2e', messages);
       results.endToEnd = e2e;
-      results.endToEndBreakdown = await breakdown(stack!.databaseUrl, appId);
+      results.endToEndBreakdown = {
+        ...(await breakdown(stack!.databaseUrl, appId)),
+        starts: await startsOf(stack!.apiUrl, stack!.adminToken).catch(() => undefined),
+      };
     });
     await step('fanout', async () => {
       results.fanOut100Raw = await rawHttp(ctx, 'fan100raw', 100);

@@ -72,4 +72,66 @@ describe('hookflow server (API and worker in one process)', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  it('admits deliveries as its worker finishes their attempts: never more in flight than the dispatch concurrency, every start eager', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = { ...stackEnv(stack.config), PORT: String(port), HOOKFLOW_METRICS_TOKEN: metricsToken };
+    const proc = spawn(process.execPath, [cli, 'server'], {
+      env: { ...env, HOOKFLOW_DISPATCH_CONCURRENCY: '3' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    proc.stdout!.on('data', (d) => (output = (output + d).slice(-5000)));
+    proc.stderr!.on('data', (d) => (output = (output + d).slice(-5000)));
+    await eventually(
+      async () => proc.exitCode === null && (await fetch(`${url}/api/v1/health`)).ok,
+      `hookflow server on ${url} (output: ${output})`,
+      { timeoutMs: 90_000, intervalMs: 250 },
+    );
+    const appId = await seedApp(stack.services);
+    const ep = await seedEndpoint(stack.services, appId, { url: receiver.url('/admission') });
+    receiver.secrets = [ep.secret];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    receiver.behaviour = (r) => (r.path === '/admission' ? { status: 200, after: gate } : { status: 200 });
+    const headers = { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' };
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(`${url}/api/v1/app/${appId}/msg`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ eventType: 'invoice.paid', payload: { i } }),
+      });
+      expect(res.status).toBe(202);
+    }
+    type Details = { dispatcher: { queued: number; inFlight: number; awaitingAttempt: number } };
+    const details = async () =>
+      ((await (await fetch(`${url}/api/v1/health/details`)).json()) as Details).dispatcher;
+    // Three attempts hang at the receiver: their deliveries keep their places, the rest wait their turn.
+    const held = () => receiver.received.filter((r) => r.path === '/admission').length;
+    await eventually(() => held() === 3, 'three attempts at the receiver', { timeoutMs: 60_000 });
+    await eventually(async () => {
+      const d = await details();
+      return d.inFlight === 3 && d.awaitingAttempt === 3 && d.queued === 9;
+    }, 'three deliveries held by their attempts, nine queued');
+    expect(held()).toBe(3);
+    open();
+    await eventually(
+      () => new Set(receiver.received.filter((r) => r.path === '/admission').map((r) => r.id)).size === 12,
+      'all twelve delivered',
+      { timeoutMs: 90_000 },
+    );
+    await eventually(async () => {
+      const d = await details();
+      return d.inFlight + d.queued === 0;
+    }, 'the dispatcher idle');
+    const metrics = await (
+      await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })
+    ).text();
+    expect(sample(metrics, 'hookflow_delivery_workflow_starts_total', { eager: 'true' })).toBe(12);
+    expect(sample(metrics, 'hookflow_delivery_workflow_starts_total', { eager: 'false' })).toBe(0);
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
 });

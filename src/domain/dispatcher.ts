@@ -15,6 +15,12 @@ export interface DeliveryRef {
   eventType: string;
 }
 
+/** A delivery's place in flight: released when its start returns, or for an eager start when its attempt ends. */
+interface Place {
+  ended: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
 export interface DispatcherOptions {
   orm: Orm;
   temporal: Client;
@@ -22,7 +28,10 @@ export interface DispatcherOptions {
   schedule: number[];
   attemptTimeoutMs: number;
   log: Logger;
-  /** Workflow starts in flight at once. */
+  /**
+   * Deliveries in flight at once: from the start until, for a start that ran eagerly on
+   * this process's worker, its first attempt ends (`attemptEnded`); otherwise until the start returns.
+   */
   concurrency?: number;
   /** Deliveries kept in memory; past that the reconciler picks them up from PostgreSQL. */
   maxQueued?: number;
@@ -39,6 +48,16 @@ export interface DispatcherOptions {
 export class Dispatcher {
   private readonly queue: DeliveryRef[] = [];
   private inFlight = 0;
+  /**
+   * Deliveries started eagerly whose first attempt runs on this process's worker, each
+   * holding its place in `inFlight` until the attempt ends. Starting more than the worker
+   * is sending would run it out of workflow-task slots (a local attempt holds its slot):
+   * the server then refuses eager starts, and those deliveries wait in matching, finish
+   * out of order and cost the server more (docs/design.md, "Admission").
+   */
+  private readonly running = new Map<string, Place>();
+  /** Places in `running` whose start has returned: held until their attempt ends. */
+  private held = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly concurrency: number;
   private readonly maxQueued: number;
@@ -60,6 +79,8 @@ export class Dispatcher {
       backlog: this.backlog,
       queued: this.queue.length,
       inFlight: this.inFlight,
+      /** Of those in flight, eager starts waiting for their first attempt to end on this process's worker. */
+      awaitingAttempt: this.held,
       maxQueued: this.maxQueued,
       deferredToReconciler: { ...this.deferredCounts },
     };
@@ -78,9 +99,14 @@ export class Dispatcher {
     this.pump();
   }
 
-  /** Resolves when nothing is queued or in flight (tests, graceful shutdown). */
+  /** Starts still to make or under way: what `idle` waits for (not the attempts they hold). */
+  private get unstarted(): number {
+    return this.queue.length + this.inFlight - this.held;
+  }
+
+  /** Resolves when nothing is queued or being started (tests, graceful shutdown). */
   idle(): Promise<void> {
-    if (this.backlog === 0) return Promise.resolve();
+    if (this.unstarted === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -88,7 +114,20 @@ export class Dispatcher {
     while (this.inFlight < this.concurrency && this.queue.length > 0) {
       const ref = this.queue.shift()!;
       this.inFlight++;
+      // Registered before the start: an eager start's attempt can end before the start's
+      // promise (and the batched dispatched_at stamp) resolves here.
+      const workflowId = deliveryWorkflowId(ref.msgId, ref.endpointId);
+      const place: Place = { ended: false, timer: null };
+      if (this.opts.eagerStart && !this.running.has(workflowId)) this.running.set(workflowId, place);
       this.startFirstDelivery(ref)
+        .then((eager) => {
+          if (this.running.get(workflowId) !== place || !eager || place.ended) return;
+          // Held until attemptEnded; bounded, should that never be seen here.
+          place.timer = setTimeout(() => this.attemptEnded(workflowId), this.opts.attemptTimeoutMs);
+          place.timer.unref();
+          this.held++;
+          this.notifyIdle();
+        })
         .catch((err) => {
           this.deferredCounts.startFailed++;
           metrics.dispatchDeferred.inc({ reason: 'start_failed' });
@@ -98,18 +137,44 @@ export class Dispatcher {
           );
         })
         .finally(() => {
-          this.inFlight--;
-          this.pump();
-          if (this.backlog === 0) this.idleWaiters.splice(0).forEach((w) => w());
+          if (place.timer) return;
+          if (this.running.get(workflowId) === place) this.running.delete(workflowId);
+          this.release();
         });
     }
   }
 
-  /** The first delivery of a message to an endpoint: deterministic id, so a repeat is a no-op. */
-  async startFirstDelivery(ref: DeliveryRef): Promise<void> {
+  private release(): void {
+    this.inFlight--;
+    this.pump();
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.unstarted === 0) this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  /** Called by the attempt step of this process's worker when an attempt ends (any outcome). */
+  attemptEnded(workflowId: string): void {
+    const place = this.running.get(workflowId);
+    if (!place) return;
+    place.ended = true;
+    if (!place.timer) return; // the start has not returned yet: its own finally releases
+    clearTimeout(place.timer);
+    this.running.delete(workflowId);
+    this.held--;
+    this.release();
+  }
+
+  /**
+   * The first delivery of a message to an endpoint: deterministic id, so a repeat is a no-op.
+   * True when the start ran eagerly on this process's worker.
+   */
+  async startFirstDelivery(ref: DeliveryRef): Promise<boolean> {
     const workflowId = deliveryWorkflowId(ref.msgId, ref.endpointId);
-    await this.startDelivery(ref, workflowId, 'scheduled');
+    const started = await this.startDelivery(ref, workflowId, 'scheduled');
     await this.markDispatched(ref, workflowId);
+    return started === 'eager';
   }
 
   private marks: Array<{ ref: DeliveryRef; workflowId: string; done: (err?: unknown) => void }> = [];
@@ -149,13 +214,16 @@ export class Dispatcher {
     }
   }
 
-  /** Starts one DeliverMessage workflow; an id already used is treated as started. */
+  /**
+   * Starts one DeliverMessage workflow; an id already used is treated as started (false).
+   * `'eager'`: the server handed the first workflow task to this process's worker.
+   */
   async startDelivery(
     ref: DeliveryRef,
     workflowId: string,
     trigger: Trigger,
     replayTaskId?: string,
-  ): Promise<boolean> {
+  ): Promise<'eager' | true | false> {
     const input: DeliverMessageInput = {
       ...ref,
       trigger,
@@ -185,7 +253,7 @@ export class Dispatcher {
         staticSummary: `${ref.eventType} → ${ref.endpointId} (${trigger})`,
       });
       metrics.workflowStarts.inc({ eager: String(handle.eagerlyStarted) });
-      return true;
+      return handle.eagerlyStarted ? 'eager' : true;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
       throw err;
