@@ -33,8 +33,10 @@ export interface Results {
   };
   raw?: Delivered;
   temporal?: Delivered;
-  /** Bare Temporal with the POST as a local activity. */
+  /** Bare Temporal with the POST as a local activity (pooled over both runs when there are two). */
   temporalLocal?: Delivered;
+  /** With e2e: the same baseline run before and after it (bench/scenarios.ts `pooled`). */
+  temporalLocalRuns?: Delivered[];
   temporalWithSearchAttributes?: Delivered;
   endToEnd?: Delivered;
   endToEndBreakdown?: Breakdown;
@@ -332,6 +334,12 @@ export function markdown(r: Results): string {
     '',
     ...lines,
     '',
+    ...(r.temporalLocalRuns
+      ? [
+          `Local-activity baseline run before and after end to end (the later run meets bigger Temporal tables): ${r.temporalLocalRuns.map((t) => `${t.perSecond}/s, server ${num(t.cpuMs?.temporal)} ms`).join(' then ')}; its column pools both.`,
+          '',
+        ]
+      : []),
     ...(b
       ? [
           `End-to-end breakdown (from PostgreSQL, p50/p95 ms): stored → workflow started ${b.storedToDispatched.p50}/${b.storedToDispatched.p95}; stored → attempt recorded ${b.storedToAttempt.p50}/${b.storedToAttempt.p95}; HTTP call ${b.httpMs.p50}/${b.httpMs.p95}.${b.starts ? ` Workflow starts so far (warm-up included): ${b.starts.eager} eager, ${b.starts.plain} plain.` : ''}`,

@@ -9,7 +9,7 @@ import { CpuMeter } from './cpu';
 import { HookflowClient } from './hookflow-client';
 import { BenchReceiver } from './receiver';
 import { gitCommit, machine, markdown, type Results } from './report';
-import { bareTemporal, endToEnd, fanOut, ingest, rawHttp, type Ctx } from './scenarios';
+import { bareTemporal, endToEnd, fanOut, ingest, pooled, rawHttp, type Ctx } from './scenarios';
 import { REPO, startStack, type Child, type Stack } from './stack';
 import { targets } from './targets';
 import { freePort } from '../src/temporal/dev-server';
@@ -264,6 +264,12 @@ async function main(): Promise<number> {
     await step('e2e', async () => {
       const { appId, ...e2e } = await endToEnd(ctx, 'e2e', messages);
       results.endToEnd = e2e;
+      if (results.temporalLocal) {
+        // Before and after: see `pooled`.
+        const after = await bareTemporal(ctx, 'temporalla2', messages, 'local');
+        results.temporalLocalRuns = [results.temporalLocal, after];
+        results.temporalLocal = pooled(results.temporalLocal, after);
+      }
       results.endToEndBreakdown = {
         ...(await breakdown(stack!.databaseUrl, appId)),
         starts: await startsOf(stack!.apiUrl, stack!.adminToken).catch(() => undefined),
