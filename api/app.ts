@@ -30,12 +30,19 @@ const OTHER_ROUTES: KnownRoute[] = [
   { path: '/portal/*', methods: ['GET'] },
 ];
 
-/** Every path the app serves with its methods: what the 405 answers are made from. */
+let known: { from: number; routes: KnownRoute[] } | null = null;
+
+/**
+ * Every path the app serves with its methods: what the 405 answers are made from. Read on
+ * each request, so made again only when routes were registered since.
+ */
 function knownRoutes(): KnownRoute[] {
+  if (known?.from === registry.definitions.length) return known.routes;
   const documented = registry.definitions.flatMap((d) =>
     d.type === 'route' ? [{ path: d.route.path, methods: [d.route.method] }] : [],
   );
-  return [...documented, ...OTHER_ROUTES];
+  known = { from: registry.definitions.length, routes: [...documented, ...OTHER_ROUTES] };
+  return known.routes;
 }
 
 declare module 'express-serve-static-core' {

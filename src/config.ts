@@ -81,6 +81,10 @@ export const configSchema = z.object({
   HOOKFLOW_RECONCILE_SECONDS: z.coerce.number().int().min(1).default(60),
   /** Workflow starts in flight at once per API process; the rest wait in memory, then in PostgreSQL. */
   HOOKFLOW_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /** The longest an eagerly started delivery keeps its dispatch place waiting for its first attempt. */
+  HOOKFLOW_DISPATCH_HOLD_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
+  /** Message requests in flight from which the dispatcher yields to the API (one delivery at a time); 0 never. */
+  HOOKFLOW_DISPATCH_YIELD_AT: z.coerce.number().int().min(0).max(10_000).default(8),
   /** Workflows kept in the worker's cache; evicted ones are rebuilt from history when their timer fires. */
   HOOKFLOW_WORKER_CACHE: z.coerce.number().int().min(0).max(100_000).default(250),
   HOOKFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(100),

@@ -60,6 +60,8 @@ export async function buildServices(
     // The HTTP timeout, plus room for the throttle wait and the database writes.
     attemptTimeoutMs: config.HOOKFLOW_HTTP_TIMEOUT_MS + 15_000,
     concurrency: config.HOOKFLOW_DISPATCH_CONCURRENCY,
+    yieldAt: config.HOOKFLOW_DISPATCH_YIELD_AT,
+    holdMaxMs: config.HOOKFLOW_DISPATCH_HOLD_MS,
     eagerStart: !!opts.workerConnection,
     log,
   });
@@ -82,7 +84,7 @@ export async function buildServices(
     operational,
     tracing,
     async close() {
-      await dispatcher.idle();
+      await dispatcher.stop();
       await temporal.connection.close().catch(() => undefined);
       await orm.close();
       await tracing?.shutdown();

@@ -145,6 +145,7 @@ describe('metrics', () => {
 
     const details = await stack.call('GET', '/api/v1/health/details', undefined, null);
     expect(details.body.dispatcher).toEqual({
+      awaitingAttempt: 0,
       backlog: expect.any(Number),
       queued: expect.any(Number),
       inFlight: expect.any(Number),

@@ -78,7 +78,8 @@ describe('hookflow server (API and worker in one process)', () => {
     const url = `http://127.0.0.1:${port}`;
     const env = { ...stackEnv(stack.config), PORT: String(port), HOOKFLOW_METRICS_TOKEN: metricsToken };
     const proc = spawn(process.execPath, [cli, 'server'], {
-      env: { ...env, HOOKFLOW_DISPATCH_CONCURRENCY: '3' },
+      // Held for as long as the attempts hang here (by default a second at most).
+      env: { ...env, HOOKFLOW_DISPATCH_CONCURRENCY: '3', HOOKFLOW_DISPATCH_HOLD_MS: '600000' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;

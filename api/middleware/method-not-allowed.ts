@@ -43,7 +43,12 @@ export function methodNotAllowed(routes: () => KnownRoute[]) {
       size = known.length;
     }
     const allowed = new Set<string>();
-    for (const c of compiled) if (c.pattern.test(req.path)) for (const m of c.methods) allowed.add(m);
+    for (const c of compiled) {
+      if (!c.pattern.test(req.path)) continue;
+      // The common case, a method the path serves, goes on at its first match.
+      if (c.methods.has(req.method)) return next();
+      for (const m of c.methods) allowed.add(m);
+    }
     if (!allowed.size) return next();
     if (allowed.has('GET')) allowed.add('HEAD');
     allowed.add('OPTIONS');

@@ -14,7 +14,7 @@ import { ABANDONED_AFTER_S, IDEMPOTENCY_TTL_HOURS, IdempotencyStore } from '../m
 import { principalOf } from '../middleware/auth';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp } from '../resolve';
-import { defineRoute } from '../route';
+import { defineRoute, type RouteContext } from '../route';
 import { isoDateTime } from '../schema-formats';
 import { channelName, eventTypeName, messageIn, messageOutSchema, type MessageIn } from '../schemas';
 
@@ -133,6 +133,52 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
   const router = Router();
   const ingest = new Ingest(orm, config.HOOKFLOW_RETENTION_DAYS);
 
+  async function createMessage({
+    req,
+    params,
+    query,
+    body,
+  }: RouteContext<z.infer<typeof appParams>, z.infer<typeof withContent>, z.infer<typeof messageIn>>) {
+    const principal = principalOf(req);
+    const key = IdempotencyStore.header(req);
+    const idempotency = key
+      ? {
+          key: IdempotencyStore.keyOf(req, key),
+          fingerprint: IdempotencyStore.fingerprintOf(req),
+          ttlHours: IDEMPOTENCY_TTL_HOURS,
+          abandonedAfterS: ABANDONED_AFTER_S,
+        }
+      : undefined;
+    const content = query.with_content === 'true';
+    const request = {
+      app: params.app,
+      tokenAppId: principal.kind === 'app' ? principal.appId : null,
+      message: newMessage(body, payloadText(req)),
+      idempotency,
+      respond: (m: StoredMessage) => stringify(messageOut(m, content))!,
+    };
+    // A key whose record vanished between the statement and its replay (expired, or an
+    // abandoned request's) is claimed again: a few turns at most.
+    for (let turn = 0; turn < 3; turn++) {
+      let out = await ingest.store(request).catch(rethrowDuplicate(body.eventId));
+      if (out.kind === 'no-app' && body.application && principal.kind === 'admin') {
+        // `application` in the body creates the application on the fly (admin only).
+        const appId = await ingest.ensureApp(params.app, body.application);
+        out = await ingest.store({ ...request, app: appId }).catch(rethrowDuplicate(body.eventId));
+      }
+      if (out.kind === 'no-app') throw notFound('Application');
+      if (out.kind === 'stored') {
+        metrics.messagesAccepted.inc();
+        dispatcher.enqueue(out.refs);
+        return { status: 202, body: new RawJson(out.response) };
+      }
+      const store = req.app.locals.idempotency as IdempotencyStore;
+      const replayed = await store.replay(idempotency!.key, idempotency!.fingerprint);
+      if (replayed) return replayed;
+    }
+    throw conflict('The idempotency key could not be claimed; retry');
+  }
+
   defineRoute(
     router,
     {
@@ -153,46 +199,8 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
         422: { description: 'Invalid body, or an idempotency-key already used with another request' },
       },
     },
-    async ({ req, params, query, body }) => {
-      const principal = principalOf(req);
-      const key = IdempotencyStore.header(req);
-      const idempotency = key
-        ? {
-            key: IdempotencyStore.keyOf(req, key),
-            fingerprint: IdempotencyStore.fingerprintOf(req),
-            ttlHours: IDEMPOTENCY_TTL_HOURS,
-            abandonedAfterS: ABANDONED_AFTER_S,
-          }
-        : undefined;
-      const content = query.with_content === 'true';
-      const request = {
-        app: params.app,
-        tokenAppId: principal.kind === 'app' ? principal.appId : null,
-        message: newMessage(body, payloadText(req)),
-        idempotency,
-        respond: (m: StoredMessage) => stringify(messageOut(m, content))!,
-      };
-      // A key whose record vanished between the statement and its replay (expired, or an
-      // abandoned request's) is claimed again: a few turns at most.
-      for (let turn = 0; turn < 3; turn++) {
-        let out = await ingest.store(request).catch(rethrowDuplicate(body.eventId));
-        if (out.kind === 'no-app' && body.application && principal.kind === 'admin') {
-          // `application` in the body creates the application on the fly (admin only).
-          const appId = await ingest.ensureApp(params.app, body.application);
-          out = await ingest.store({ ...request, app: appId }).catch(rethrowDuplicate(body.eventId));
-        }
-        if (out.kind === 'no-app') throw notFound('Application');
-        if (out.kind === 'stored') {
-          metrics.messagesAccepted.inc();
-          dispatcher.enqueue(out.refs);
-          return { status: 202, body: new RawJson(out.response) };
-        }
-        const store = req.app.locals.idempotency as IdempotencyStore;
-        const replayed = await store.replay(idempotency!.key, idempotency!.fingerprint);
-        if (replayed) return replayed;
-      }
-      throw conflict('The idempotency key could not be claimed; retry');
-    },
+    // Counted while handled: a saturated API makes the dispatcher wait (HOOKFLOW_DISPATCH_YIELD_AT).
+    (ctx) => dispatcher.ingesting(() => createMessage(ctx)),
   );
 
   defineRoute(

@@ -15,6 +15,11 @@ export interface DeliveryRef {
   eventType: string;
 }
 
+/** How long the dispatcher keeps yielding after the API was last saturated. */
+const YIELD_HOLD_MS = 1000;
+
+const keyOf = (ref: DeliveryRef) => `${ref.msgId} ${ref.endpointId}`;
+
 /** A delivery's place in flight: released when its start returns, or for an eager start when its attempt ends. */
 interface Place {
   ended: boolean;
@@ -37,6 +42,18 @@ export interface DispatcherOptions {
   maxQueued?: number;
   /** Ask for eager start: only when `temporal` shares the connection of a worker on `taskQueue`. */
   eagerStart?: boolean;
+  /**
+   * The longest an eager delivery keeps its place waiting for its first attempt (1 s).
+   * Receivers that answer within it free the place when they answer (the common case);
+   * slower attempts run on in the worker's slots without holding up the deliveries behind.
+   */
+  holdMaxMs?: number;
+  /**
+   * Message requests in flight in this process from which the API counts as saturated: the
+   * dispatcher then admits one delivery at a time, so a burst is stored at PostgreSQL speed
+   * and delivered after it. 0: never.
+   */
+  yieldAt?: number;
 }
 
 /**
@@ -58,6 +75,10 @@ export class Dispatcher {
   private readonly running = new Map<string, Place>();
   /** Places in `running` whose start has returned: held until their attempt ends. */
   private held = 0;
+  /** Queued or being started here (`msgId endpointId`): the reconciler leaves them alone. */
+  private readonly pending = new Set<string>();
+  /** Message requests being handled by this process's API (`ingesting`). */
+  private ingestInFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly concurrency: number;
   private readonly maxQueued: number;
@@ -87,6 +108,8 @@ export class Dispatcher {
   }
 
   enqueue(refs: DeliveryRef[]): void {
+    // Stopping: the rows are committed, and the reconciler starts them.
+    if (this.stopped) return;
     for (const ref of refs) {
       if (this.queue.length >= this.maxQueued) {
         // Stored and undispatched: the reconciler starts it from PostgreSQL.
@@ -95,13 +118,57 @@ export class Dispatcher {
         continue;
       }
       this.queue.push(ref);
+      this.pending.add(keyOf(ref));
     }
     this.pump();
+  }
+
+  /** Wraps the handling of one message request: while many are in flight, deliveries wait. */
+  async ingesting<T>(handle: () => Promise<T>): Promise<T> {
+    this.ingestInFlight++;
+    if (this.opts.yieldAt && this.ingestInFlight >= this.opts.yieldAt) this.saturatedAt = Date.now();
+    try {
+      return await handle();
+    } finally {
+      this.ingestInFlight--;
+      if (!this.yielding) this.pump();
+    }
+  }
+
+  /** When the API last had `yieldAt` message requests in flight. */
+  private saturatedAt = 0;
+  private resumeTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * The API was saturated with messages within the last second: admit one delivery at a
+   * time. (The count of requests in flight swings with every answer; a second of calm
+   * ends the burst.) A timer resumes full speed when no request comes to call `pump`.
+   */
+  private get yielding(): boolean {
+    const calmFor = Date.now() - this.saturatedAt;
+    if (calmFor >= YIELD_HOLD_MS) return false;
+    this.resumeTimer ??= setTimeout(() => {
+      this.resumeTimer = null;
+      this.pump();
+    }, YIELD_HOLD_MS - calmFor).unref();
+    return true;
   }
 
   /** Starts still to make or under way: what `idle` waits for (not the attempts they hold). */
   private get unstarted(): number {
     return this.queue.length + this.inFlight - this.held;
+  }
+
+  private stopped = false;
+
+  /**
+   * Shutdown: starts nothing more. What is still queued stays undispatched in PostgreSQL,
+   * where the reconciler finds it; resolves once no start is under way.
+   */
+  stop(): Promise<void> {
+    this.stopped = true;
+    for (const ref of this.queue.splice(0)) this.pending.delete(keyOf(ref));
+    return this.idle();
   }
 
   /** Resolves when nothing is queued or being started (tests, graceful shutdown). */
@@ -111,7 +178,7 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    while (this.inFlight < this.concurrency && this.queue.length > 0) {
+    while (this.inFlight < (this.yielding ? 1 : this.concurrency) && this.queue.length > 0) {
       const ref = this.queue.shift()!;
       this.inFlight++;
       // Registered before the start: an eager start's attempt can end before the start's
@@ -122,8 +189,9 @@ export class Dispatcher {
       this.startFirstDelivery(ref)
         .then((eager) => {
           if (this.running.get(workflowId) !== place || !eager || place.ended) return;
-          // Held until attemptEnded; bounded, should that never be seen here.
-          place.timer = setTimeout(() => this.attemptEnded(workflowId), this.opts.attemptTimeoutMs);
+          // Held until attemptEnded, or holdMaxMs at most: a slow endpoint must not hold
+          // the dispatcher's places (nor, while it yields, its only one) for its whole timeout.
+          place.timer = setTimeout(() => this.attemptEnded(workflowId), this.opts.holdMaxMs ?? 1000);
           place.timer.unref();
           this.held++;
           this.notifyIdle();
@@ -137,6 +205,7 @@ export class Dispatcher {
           );
         })
         .finally(() => {
+          this.pending.delete(keyOf(ref));
           if (place.timer) return;
           if (this.running.get(workflowId) === place) this.running.delete(workflowId);
           this.release();
@@ -267,26 +336,39 @@ export class Dispatcher {
    */
   async reconcile(graceSeconds = 10, batch = 500): Promise<number> {
     let total = 0;
+    // Keyset pages: rows skipped below stay undispatched, so the next page starts after them.
+    let after: [string, string, string] = ['-infinity', '', ''];
     for (;;) {
-      const rows: Array<{ msg_id: string; endpoint_id: string; app_id: string; event_type: string }> =
-        await this.opts.orm.em.getConnection().execute(
-          `select msg_id, endpoint_id, app_id, event_type from deliveries
-            where dispatched_at is null and created_at < now() - (? * interval '1 second')
-            order by created_at limit ?`,
-          [graceSeconds, batch],
-        );
+      const rows: Array<{
+        msg_id: string;
+        endpoint_id: string;
+        app_id: string;
+        event_type: string;
+        created_at: string;
+      }> = await this.opts.orm.em.getConnection().execute(
+        `select msg_id, endpoint_id, app_id, event_type, created_at::text as created_at from deliveries
+          where dispatched_at is null and created_at < now() - (? * interval '1 second')
+            and (created_at, msg_id, endpoint_id) > (?::timestamptz, ?, ?)
+          order by created_at, msg_id, endpoint_id limit ?`,
+        [graceSeconds, ...after, batch],
+      );
       if (rows.length === 0) return total;
-      const refs = rows.map((r) => ({
-        msgId: r.msg_id,
-        endpointId: r.endpoint_id,
-        appId: r.app_id,
-        eventType: r.event_type,
-      }));
+      const last = rows[rows.length - 1];
+      after = [last.created_at, last.msg_id, last.endpoint_id];
+      // Those this process's dispatcher still holds are started by it, in its order.
+      const refs = rows
+        .map((r) => ({
+          msgId: r.msg_id,
+          endpointId: r.endpoint_id,
+          appId: r.app_id,
+          eventType: r.event_type,
+        }))
+        .filter((ref) => !this.pending.has(keyOf(ref)));
       // Bounded parallelism within a batch; errors propagate so the activity retries.
       for (let i = 0; i < refs.length; i += 16) {
         await Promise.all(refs.slice(i, i + 16).map((ref) => this.startFirstDelivery(ref)));
       }
-      total += rows.length;
+      total += refs.length;
       if (rows.length < batch) return total;
     }
   }

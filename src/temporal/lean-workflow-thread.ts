@@ -10,8 +10,8 @@
  * Hookflow's workflows are its own short, reviewed code with no user code inside, so neither
  * earns its cost. `HOOKFLOW_WORKFLOW_GUARDS=true` keeps both. The SDK has no option for
  * either: the thread it starts (`workflow-worker-thread.js`) is started through a small
- * bootstrap that drops the `timeout` and makes the promise hook a no-op, then loads the SDK's
- * file unchanged. Pinned with the SDK (package-lock.json); test/lean-workflow-thread.test.ts
+ * bootstrap that drops the `timeout` and keeps the SDK from installing its promise hook, then
+ * loads the SDK's file unchanged. Pinned with the SDK (package-lock.json); test/lean-workflow-thread.test.ts
  * fails if an upgrade stops it taking effect.
  */
 import path from 'node:path';
@@ -30,8 +30,8 @@ const SDK_THREAD = path.join(
 /** Runs in the workflow thread, before the SDK's own file. */
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
+const path = require('node:path');
 const vm = require('node:vm');
-const v8 = require('node:v8');
 const counter = new Int32Array(workerData.hookflowCalls);
 const runInContext = vm.Script.prototype.runInContext;
 vm.Script.prototype.runInContext = function (context, options) {
@@ -42,10 +42,12 @@ vm.Script.prototype.runInContext = function (context, options) {
   }
   return runInContext.call(this, context, options);
 };
-v8.promiseHooks.createHook = () => () => undefined;
+// The SDK's own stack-trace hook, not v8.promiseHooks itself: Node's AsyncLocalStorage, which
+// the workflow's cancellation scopes rely on, makes its hooks through the same function.
+const shared = require(path.join(path.dirname(workerData.hookflowTarget), 'vm-shared.js'));
+shared.globalHandlers.setPromiseHook = function () {};
 require(workerData.hookflowTarget);
 `;
-
 /** Sandbox calls made without a watchdog, in every lean thread of this process. */
 const calls = new Int32Array(new SharedArrayBuffer(4));
 

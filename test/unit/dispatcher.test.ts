@@ -1,0 +1,154 @@
+import { Dispatcher, type DeliveryRef } from '../../src/domain/dispatcher';
+
+/**
+ * The dispatcher's admission rules with a fake Temporal client and a fake database (the
+ * stack tests run the real ones: test/server-process.test.ts, test/burst-and-chaos.test.ts).
+ */
+interface Row {
+  msg_id: string;
+  endpoint_id: string;
+  app_id: string;
+  event_type: string;
+  created_at: string;
+}
+
+function fakes(rows: Row[] = []) {
+  const starts: Array<{ id: string; resolve: () => void }> = [];
+  const temporal = {
+    workflow: {
+      start: (_type: string, opts: { workflowId: string }) =>
+        new Promise((resolve) =>
+          starts.push({ id: opts.workflowId, resolve: () => resolve({ eagerlyStarted: false }) }),
+        ),
+    },
+  };
+  // Undispatched rows, paged as PostgreSQL would: by (created_at, msg_id, endpoint_id) after the given key.
+  const execute = async (sql: string, params: unknown[]) => {
+    if (!sql.trim().startsWith('select')) return [];
+    const [, at, msg, ep, limit] = params as [number, string, string, string, number];
+    const key = (r: Row) => [r.created_at, r.msg_id, r.endpoint_id].join('\u0000');
+    const after = [at === '-infinity' ? '' : at, msg, ep].join('\u0000');
+    return rows.filter((r) => key(r) > after).slice(0, limit);
+  };
+  const orm = { em: { getConnection: () => ({ execute }) } };
+  return { starts, temporal, orm };
+}
+
+function dispatcher(f: ReturnType<typeof fakes>, opts: { concurrency: number; yieldAt?: number }) {
+  return new Dispatcher({
+    orm: f.orm as never,
+    temporal: f.temporal as never,
+    taskQueue: 'q',
+    schedule: [1],
+    attemptTimeoutMs: 1000,
+    log: { warn() {} } as never,
+    ...opts,
+  });
+}
+
+const ref = (n: number): DeliveryRef => ({
+  msgId: `msg_${n}`,
+  endpointId: 'ep_1',
+  appId: 'app_1',
+  eventType: 'invoice.paid',
+});
+
+/** Lets pending promise callbacks (and the batched dispatched_at stamp) run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    await jest.advanceTimersByTimeAsync(25);
+  }
+}
+
+describe('Dispatcher', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('admits one delivery at a time while the API is saturated with messages, then all it may', async () => {
+    const f = fakes();
+    const d = dispatcher(f, { concurrency: 4, yieldAt: 2 });
+    let release!: () => void;
+    const busy = new Promise<void>((r) => (release = r));
+    // Two message requests in flight: saturated.
+    const requests = [d.ingesting(() => busy), d.ingesting(() => busy)];
+    d.enqueue([1, 2, 3, 4, 5, 6].map(ref));
+    await settle();
+    expect(f.starts).toHaveLength(1);
+    f.starts[0].resolve();
+    await settle();
+    expect(f.starts).toHaveLength(2);
+    release();
+    await Promise.all(requests);
+    // Still yielding for a second after the last saturated moment...
+    expect(f.starts).toHaveLength(2);
+    f.starts[1].resolve();
+    await settle();
+    expect(f.starts).toHaveLength(3);
+    // ...then back to full concurrency, without another request to wake it.
+    await jest.advanceTimersByTimeAsync(1000);
+    await settle();
+    expect(f.starts).toHaveLength(3 + 3);
+  });
+
+  it('never yields with yieldAt 0', async () => {
+    const f = fakes();
+    const d = dispatcher(f, { concurrency: 4, yieldAt: 0 });
+    let release!: () => void;
+    const busy = new Promise<void>((r) => (release = r));
+    const requests = Array.from({ length: 10 }, () => d.ingesting(() => busy));
+    d.enqueue([1, 2, 3, 4, 5, 6].map(ref));
+    await settle();
+    expect(f.starts).toHaveLength(4);
+    release();
+    await Promise.all(requests);
+  });
+
+  it('reconciles past the deliveries it still holds, which it starts itself', async () => {
+    const rows: Row[] = [1, 2, 3, 4, 5].map((n) => ({
+      msg_id: `msg_${n}`,
+      endpoint_id: 'ep_1',
+      app_id: 'app_1',
+      event_type: 'invoice.paid',
+      created_at: `2026-12-01 10:00:0${n}+00`,
+    }));
+    const f = fakes(rows);
+    const d = dispatcher(f, { concurrency: 1 });
+    // msg_1 is being started, msg_2 and msg_3 are queued behind it.
+    d.enqueue([1, 2, 3].map(ref));
+    await settle();
+    expect(f.starts.map((s) => s.id)).toEqual(['deliver-msg_1-ep_1']);
+    // Pages of two: the first is all held here, and the next pages still come, one after another.
+    const reconciled = d.reconcile(0, 2);
+    await settle();
+    expect(f.starts.map((s) => s.id)).toEqual(['deliver-msg_1-ep_1', 'deliver-msg_4-ep_1']);
+    f.starts[1].resolve();
+    await settle();
+    expect(f.starts.map((s) => s.id)).toEqual([
+      'deliver-msg_1-ep_1',
+      'deliver-msg_4-ep_1',
+      'deliver-msg_5-ep_1',
+    ]);
+    f.starts[2].resolve();
+    await settle();
+    expect(await reconciled).toBe(2);
+  });
+
+  it('stops starting on shutdown and leaves what is queued to the reconciler', async () => {
+    const f = fakes();
+    const d = dispatcher(f, { concurrency: 1 });
+    d.enqueue([1, 2, 3].map(ref));
+    await settle();
+    let stopped = false;
+    const stopping = d.stop().then(() => (stopped = true));
+    await settle();
+    // Waits for the start under way, not for the queue.
+    expect(stopped).toBe(false);
+    f.starts[0].resolve();
+    await settle();
+    await stopping;
+    d.enqueue([4].map(ref));
+    await settle();
+    expect(f.starts).toHaveLength(1);
+    expect(d.stats()).toMatchObject({ queued: 0, inFlight: 0 });
+  });
+});
