@@ -57,6 +57,8 @@ export interface Results {
     baselineWorker: number | null;
   };
   targets: Record<string, { target: string; value: string; met: boolean | null }>;
+  /** Seconds each scenario waited for the Temporal server to go idle first (bench/run.ts `untilQuiet`). */
+  settledSeconds?: Record<string, number>;
   signatures: { verified: number; bad: number };
   durationSeconds: number;
   error?: string;

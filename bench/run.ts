@@ -17,6 +17,25 @@ import { Progress, round } from './util';
 
 const SERVER_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=384';
 const SCENARIOS = ['raw', 'temporal', 'temporal-local', 'e2e', 'fanout', 'ingest', 'retention'] as const;
+/**
+ * Waits until the Temporal server is idle (under 5% of a core for two seconds running),
+ * 150 s at most: a scenario leaves timer tasks that fire later (the plain-activity baseline's
+ * 2-minute activity timeouts, every workflow task's 10 s timeout), and the next scenario
+ * would pay for them. Returns the seconds waited.
+ */
+async function untilQuiet(meter: CpuMeter): Promise<number> {
+  const started = Date.now();
+  let calm = 0;
+  let last = meter.read().temporal;
+  while (calm < 2 && Date.now() - started < 150_000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = meter.read().temporal;
+    calm = now - last < 50 ? calm + 1 : 0;
+    last = now;
+  }
+  return Math.round((Date.now() - started) / 1000);
+}
+
 /** Run only when named in --only: experiments, not part of the default table. */
 const EXTRA = ['temporal-sa'] as const;
 
@@ -232,8 +251,12 @@ async function main(): Promise<number> {
 
     // A scenario that fails is recorded and the next one still runs.
     const errors: string[] = [];
+    const quietFor = new CpuMeter({ temporal: [stack.temporalPid] });
     const step = async (name: string, fn: () => Promise<void>) => {
       if (!only.has(name)) return;
+      const waited = await untilQuiet(quietFor);
+      if (waited > 2) progress.log(`${name}: waited ${waited} s for the Temporal server to settle`);
+      results.settledSeconds = { ...results.settledSeconds, [name]: waited };
       try {
         await fn();
       } catch (err) {
@@ -266,6 +289,7 @@ async function main(): Promise<number> {
       results.endToEnd = e2e;
       if (results.temporalLocal) {
         // Before and after: see `pooled`.
+        await untilQuiet(quietFor);
         const after = await bareTemporal(ctx, 'temporalla2', messages, 'local');
         results.temporalLocalRuns = [results.temporalLocal, after];
         results.temporalLocal = pooled(results.temporalLocal, after);
