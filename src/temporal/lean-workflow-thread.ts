@@ -55,12 +55,22 @@ export function leanCalls(): number {
   return Atomics.load(calls, 0);
 }
 
-/** Creates a worker (`create`) whose workflow threads are lean. */
-export async function withLeanWorkflowThreads<T>(create: () => Promise<T>): Promise<T> {
+/** Worker creations under way that want lean threads. */
+let wanted = 0;
+let installed = false;
+
+/**
+ * Installed once and left in place, so that creations that overlap (tests start several
+ * workers) cannot restore each other's class: it applies the bootstrap only to the SDK's
+ * thread, and only while a lean creation is under way.
+ */
+function install(): void {
+  if (installed) return;
+  installed = true;
   const Original = threads.Worker;
-  class LeanWorker extends Original {
+  threads.Worker = class LeanWorker extends Original {
     constructor(file: string | URL, options?: workerThreads.WorkerOptions) {
-      if (file !== SDK_THREAD) super(file, options);
+      if (wanted === 0 || file !== SDK_THREAD) super(file, options);
       else
         super(BOOTSTRAP, {
           ...options,
@@ -68,11 +78,16 @@ export async function withLeanWorkflowThreads<T>(create: () => Promise<T>): Prom
           workerData: { hookflowTarget: SDK_THREAD, hookflowCalls: calls.buffer },
         });
     }
-  }
-  threads.Worker = LeanWorker;
+  };
+}
+
+/** Creates a worker (`create`) whose workflow threads are lean. */
+export async function withLeanWorkflowThreads<T>(create: () => Promise<T>): Promise<T> {
+  install();
+  wanted++;
   try {
     return await create();
   } finally {
-    threads.Worker = Original;
+    wanted--;
   }
 }
