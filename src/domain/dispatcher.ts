@@ -17,6 +17,8 @@ export interface DeliveryRef {
 
 /** How long the dispatcher keeps yielding after the API was last saturated. */
 const YIELD_HOLD_MS = 1000;
+/** The longest spell of yielding, and the full-speed spell that follows one that long. */
+const YIELD_MAX_MS = 30_000;
 
 const keyOf = (ref: DeliveryRef) => `${ref.msgId} ${ref.endpointId}`;
 
@@ -126,7 +128,13 @@ export class Dispatcher {
   /** Wraps the handling of one message request: while many are in flight, deliveries wait. */
   async ingesting<T>(handle: () => Promise<T>): Promise<T> {
     this.ingestInFlight++;
-    if (this.opts.yieldAt && this.ingestInFlight >= this.opts.yieldAt) this.saturatedAt = Date.now();
+    if (this.opts.yieldAt && this.ingestInFlight >= this.opts.yieldAt) {
+      const now = performance.now();
+      if (now >= this.fullSpeedUntil) {
+        this.saturatedAt = now;
+        this.yieldingSince ??= now;
+      }
+    }
     try {
       return await handle();
     } finally {
@@ -135,18 +143,34 @@ export class Dispatcher {
     }
   }
 
-  /** When the API last had `yieldAt` message requests in flight. */
-  private saturatedAt = 0;
+  /** When the API last had `yieldAt` message requests in flight (a monotonic clock). */
+  private saturatedAt = -Infinity;
+  /** When the current spell of yielding began. */
+  private yieldingSince: number | null = null;
+  /** After a spell of YIELD_MAX_MS, deliveries get as long at full speed. */
+  private fullSpeedUntil = -Infinity;
   private resumeTimer: NodeJS.Timeout | null = null;
 
   /**
    * The API was saturated with messages within the last second: admit one delivery at a
    * time. (The count of requests in flight swings with every answer; a second of calm
    * ends the burst.) A timer resumes full speed when no request comes to call `pump`.
+   * Saturation that lasts past YIELD_MAX_MS is load, not a burst: then deliveries get
+   * full speed for as long again, so a producer that never lets up cannot starve them.
    */
   private get yielding(): boolean {
-    const calmFor = Date.now() - this.saturatedAt;
-    if (calmFor >= YIELD_HOLD_MS) return false;
+    const now = performance.now();
+    const calmFor = now - this.saturatedAt;
+    if (calmFor >= YIELD_HOLD_MS) {
+      this.yieldingSince = null;
+      return false;
+    }
+    if (this.yieldingSince !== null && now - this.yieldingSince >= YIELD_MAX_MS) {
+      this.fullSpeedUntil = now + YIELD_MAX_MS;
+      this.yieldingSince = null;
+      this.saturatedAt = -Infinity;
+      return false;
+    }
     this.resumeTimer ??= setTimeout(() => {
       this.resumeTimer = null;
       this.pump();
@@ -168,6 +192,7 @@ export class Dispatcher {
   stop(): Promise<void> {
     this.stopped = true;
     for (const ref of this.queue.splice(0)) this.pending.delete(keyOf(ref));
+    this.notifyIdle();
     return this.idle();
   }
 

@@ -90,6 +90,37 @@ describe('Dispatcher', () => {
     expect(f.starts).toHaveLength(3 + 3);
   });
 
+  it('yields 30 s at most to saturation that never lets up, then delivers at full speed as long', async () => {
+    const f = fakes();
+    const d = dispatcher(f, { concurrency: 4, yieldAt: 2 });
+    let release!: () => void;
+    const busy = new Promise<void>((r) => (release = r));
+    const requests = [d.ingesting(() => busy), d.ingesting(() => busy)];
+    // Every start answers at once: the queue drains as fast as the dispatcher admits.
+    const answer = () => f.starts.forEach((s) => s.resolve());
+    d.enqueue(Array.from({ length: 400 }, (_, n) => ref(n)));
+    let atMostOne = true;
+    for (let tick = 0; tick < 58; tick++) {
+      // A new request arrives every half second while others are in flight: still saturated.
+      requests.push(d.ingesting(() => busy));
+      await settle();
+      atMostOne &&= d.stats().inFlight <= 1;
+      answer();
+      await jest.advanceTimersByTimeAsync(375);
+    }
+    expect(atMostOne).toBe(true);
+    requests.push(d.ingesting(() => busy));
+    await jest.advanceTimersByTimeAsync(2000);
+    await settle();
+    // Past 30 s the spell ends, though requests keep coming: full concurrency again.
+    requests.push(d.ingesting(() => busy));
+    await settle();
+    expect(d.stats().inFlight).toBe(4);
+    answer();
+    release();
+    await Promise.all(requests);
+  });
+
   it('never yields with yieldAt 0', async () => {
     const f = fakes();
     const d = dispatcher(f, { concurrency: 4, yieldAt: 0 });
