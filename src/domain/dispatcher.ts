@@ -75,8 +75,6 @@ export class Dispatcher {
    * out of order and cost the server more (docs/design.md, "Admission").
    */
   private readonly running = new Map<string, Place>();
-  /** Places in `running` whose start has returned: held until their attempt ends. */
-  private held = 0;
   /** Queued or being started here (`msgId endpointId`): the reconciler leaves them alone. */
   private readonly pending = new Set<string>();
   /** Message requests being handled by this process's API (`ingesting`). */
@@ -178,6 +176,13 @@ export class Dispatcher {
     return true;
   }
 
+  /** Places in `running` whose start has returned (a timer is set): held until their attempt ends. */
+  private get held(): number {
+    let n = 0;
+    for (const place of this.running.values()) if (place.timer) n++;
+    return n;
+  }
+
   /** Starts still to make or under way: what `idle` waits for (not the attempts they hold). */
   private get unstarted(): number {
     return this.queue.length + this.inFlight - this.held;
@@ -218,7 +223,6 @@ export class Dispatcher {
           // the dispatcher's places (nor, while it yields, its only one) for its whole timeout.
           place.timer = setTimeout(() => this.attemptEnded(workflowId), this.opts.holdMaxMs ?? 1000);
           place.timer.unref();
-          this.held++;
           this.notifyIdle();
         })
         .catch((err) => {
@@ -256,7 +260,6 @@ export class Dispatcher {
     if (!place.timer) return; // the start has not returned yet: its own finally releases
     clearTimeout(place.timer);
     this.running.delete(workflowId);
-    this.held--;
     this.release();
   }
 
