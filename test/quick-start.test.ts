@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../src/temporal/dev-server';
@@ -53,6 +53,10 @@ describe('README quick start', () => {
     expect(first).toBe('npm ci && npm start\n');
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
     expect(pkg.scripts.start).toBe('node dist/src/cli.js dev');
+    // `npx hookflow` runs the bin through a link npx made once for this folder, and does not
+    // mark it executable again: every build must (tsc writes files without the bit).
+    expect(pkg.bin.hookflow).toBe('dist/src/cli.js');
+    expect((statSync(cli).mode & 0o111).toString(8)).toBe('111');
 
     port = await freePort();
     dev = start(process.execPath, [cli, 'dev'], {
