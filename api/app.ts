@@ -10,7 +10,8 @@ import { metricsRouter } from './routes/metrics';
 import { applicationsRouter } from './routes/applications';
 import { eventTypesRouter } from './routes/event-types';
 import { endpointsRouter } from './routes/endpoints';
-import { messagesRouter } from './routes/messages';
+import { messageCreate, messagesRouter } from './routes/messages';
+import { withMessageCreateFastPath, type MessageCreateSteps } from './fast-path';
 import { attemptsRouter } from './routes/attempts';
 import { authRouter } from './routes/auth';
 import { backgroundTasksRouter } from './routes/background-tasks';
@@ -52,34 +53,43 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** The HTTP API: Svix-compatible v1 under /api/v1, plus Hookflow's extensions. */
-export function createApp(deps: ApiDeps): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  // defineRoute finds it here for routes that take an `idempotency-key`.
-  app.locals.idempotency = new IdempotencyStore(deps.orm);
-  app.set('trust proxy', false);
-  app.use(securityHeaders());
-  app.use(methodNotAllowed(knownRoutes));
-  app.use(
-    express.json({
+/** The steps message create runs through, one instance each: shared by the app and its fast path. */
+function messageCreateSteps(deps: ApiDeps): MessageCreateSteps {
+  return {
+    securityHeaders: securityHeaders(),
+    json: express.json({
       limit: '1mb',
       strict: true,
       type: ['application/json', 'application/*+json'],
       // Keeps a reference to the bytes body-parser read anyway (no copy).
       verify: (req, _res, buf) => void ((req as express.Request).rawBody = buf),
     }),
-  );
+    authenticate: authenticate(deps.tokens, deps.orm),
+    rateLimit: rateLimit(deps.config.HOOKFLOW_API_RATE_LIMIT),
+    createMessage: messageCreate(deps),
+    errors: errorHandler(deps.log),
+  };
+}
+
+/** The HTTP API: Svix-compatible v1 under /api/v1, plus Hookflow's extensions. */
+export function createApp(deps: ApiDeps, steps: MessageCreateSteps = messageCreateSteps(deps)): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // defineRoute finds it here for routes that take an `idempotency-key`.
+  app.locals.idempotency = new IdempotencyStore(deps.orm);
+  app.set('trust proxy', false);
+  app.use(steps.securityHeaders);
+  app.use(methodNotAllowed(knownRoutes));
+  app.use(steps.json);
 
   app.use('/api/v1', healthRouter(deps));
   app.use(metricsRouter(deps));
   app.use(docsRouter(deps));
   app.use(portalRouter(deps));
   const v1 = express.Router();
-  v1.use(authenticate(deps.tokens, deps.orm));
-  v1.use(rateLimit(deps.config.HOOKFLOW_API_RATE_LIMIT));
-  // Messages first: message create is the hot path, and each router ahead is walked per request.
-  v1.use(messagesRouter(deps));
+  v1.use(steps.authenticate);
+  v1.use(steps.rateLimit);
+  v1.use(messagesRouter(deps, steps.createMessage));
   v1.use(applicationsRouter(deps));
   v1.use(eventTypesRouter(deps));
   v1.use(endpointsRouter(deps));
@@ -92,6 +102,12 @@ export function createApp(deps: ApiDeps): Express {
   app.use(() => {
     throw notFound('Route');
   });
-  app.use(errorHandler(deps.log));
+  app.use(steps.errors);
   return app;
+}
+
+/** What the API's HTTP server runs: message create on its fast path, the rest through Express. */
+export function createRequestListener(deps: ApiDeps) {
+  const steps = messageCreateSteps(deps);
+  return withMessageCreateFastPath(createApp(deps, steps), steps);
 }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { registry } from './openapi/registry';
@@ -6,6 +7,8 @@ import { requireAdmin } from './middleware/auth';
 import { IdempotencyStore } from './middleware/idempotency';
 import { stringify } from '../src/domain/raw-json';
 import { invalid } from './http-errors';
+import { writeJson } from './json-response';
+import type { ApiRequest } from './context';
 import { errorResponses, httpErrorOut, validationErrorOut, type ResponseDoc } from './openapi/errors';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -137,8 +140,8 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
  * express.json leaves unread) is a 422, not an empty object: a PATCH without a body
  * changing nothing and answering 200 would hide the caller's mistake.
  */
-function requiredBody(req: Request): unknown {
-  const empty = req.body === undefined || req.get('content-length') === '0';
+export function requiredBody(req: ApiRequest): unknown {
+  const empty = req.body === undefined || req.headers['content-length'] === '0';
   if (empty) throw invalid(['body'], 'a JSON body is required (Content-Type: application/json)', 'missing');
   return req.body;
 }
@@ -163,22 +166,26 @@ function documentedResponses(spec: RouteSpec): Record<number, ResponseDoc> {
   return out;
 }
 
-/** Sends a result; a RawJson in the body (a message payload) is written as its exact text. */
+/**
+ * Sends a result; a RawJson in the body (a message payload) is written as its exact text.
+ * A write is answered with Node's own response API (the API's fast path has no Express
+ * response); a read through Express, whose ETag and freshness checks serve conditional GETs.
+ */
 export function send(
-  res: Response,
+  res: ServerResponse,
   result: { status: number; body?: unknown; headers?: Record<string, string>; replayed?: boolean } | null,
 ): void {
   if (res.headersSent || !result) return;
-  if (result.headers) res.set(result.headers);
-  if (result.replayed) res.set('idempotent-replayed', 'true');
-  if (result.body === undefined) return void res.status(result.status).end();
-  const text = stringify(result.body)!;
-  // Express's send adds an ETag (a SHA-1 of the body) and freshness checks, which serve
-  // conditional GETs only: a write answers directly (message create is the hot path).
-  if (res.req.method !== 'GET' && res.req.method !== 'HEAD') {
+  const headers = { ...result.headers, ...(result.replayed ? { 'idempotent-replayed': 'true' } : {}) };
+  const text = result.body === undefined ? undefined : stringify(result.body)!;
+  const method = res.req.method;
+  if (method === 'GET' || method === 'HEAD') {
+    const r = (res as Response).set(headers).status(result.status);
+    if (text === undefined) r.end();
+    else r.type('application/json').send(text);
+  } else if (text === undefined) {
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     res.statusCode = result.status;
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.setHeader('content-length', Buffer.byteLength(text));
-    res.end(text);
-  } else res.status(result.status).type('application/json').send(text);
+    res.end();
+  } else writeJson(res, result.status, text, headers);
 }

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { createApp } from '../api/app';
+import { createRequestListener } from '../api/app';
 import type { ReadyConfig } from './config';
 import type { Services } from './services';
 
@@ -14,8 +14,9 @@ export async function startApi(
   port: number = services.config.PORT,
   host = services.config.HOST,
 ): Promise<RunningApi> {
-  const app = createApp({ ...services, config: services.config as ReadyConfig });
-  const server = http.createServer(app);
+  const server = http.createServer(
+    createRequestListener({ ...services, config: services.config as ReadyConfig }),
+  );
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Principal, Tokens } from '../../src/domain/tokens';
 import type { Orm } from '../../src/db/orm';
+import type { ApiRequest } from '../context';
 import { forbidden, unauthorized } from '../http-errors';
 import { tokenHash } from '../../src/domain/token-revocation';
 
@@ -16,7 +17,7 @@ declare module 'express-serve-static-core' {
  * is a 401 as an unknown token is (one query of two primary-key lookups; given `orm`).
  */
 export function authenticate(tokens: Tokens, orm?: Orm) {
-  return async (req: Request, _res: Response, next: NextFunction) => {
+  return async (req: ApiRequest, _res: unknown, next: NextFunction) => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const principal = match ? await tokens.verify(match[1]) : null;
@@ -35,7 +36,7 @@ export function authenticate(tokens: Tokens, orm?: Orm) {
   };
 }
 
-export function principalOf(req: Request): Principal {
+export function principalOf(req: ApiRequest): Principal {
   if (!req.principal) throw unauthorized();
   return req.principal;
 }

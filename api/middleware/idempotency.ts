@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import type { Orm } from '../../src/db/orm';
+import type { ApiRequest } from '../context';
 import { RawJson, stringify } from '../../src/domain/raw-json';
 import { HttpError, invalid } from '../http-errors';
 
@@ -43,13 +44,13 @@ interface Row {
 export class IdempotencyStore {
   constructor(private readonly orm: Orm) {}
 
-  static keyOf(req: Request, key: string): string {
+  static keyOf(req: ApiRequest, key: string): string {
     const token = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
     return createHash('sha256').update([token, key, req.method, req.originalUrl].join('\n')).digest('hex');
   }
 
   /** What the key is bound to: method, URI and the body's exact bytes. */
-  static fingerprintOf(req: Request): string {
+  static fingerprintOf(req: ApiRequest): string {
     return createHash('sha256')
       .update(`${req.method}\n${req.originalUrl}\n`)
       .update(req.rawBody ?? '')
@@ -57,8 +58,10 @@ export class IdempotencyStore {
   }
 
   /** Validates the header: printable ASCII, at most 256 characters. */
-  static header(req: Request): string | undefined {
-    const key = req.get('idempotency-key');
+  static header(req: ApiRequest): string | undefined {
+    // Node's own headers, not req.get: the API's fast path hands in a plain IncomingMessage.
+    // Node joins a repeated header into one string, as req.get returned it.
+    const key = req.headers['idempotency-key'] as string | undefined;
     if (key === undefined) return undefined;
     if (key.length < 1 || key.length > 256 || !/^[\x21-\x7e]+$/.test(key))
       throw invalid(['header', 'idempotency-key'], 'must be 1 to 256 printable characters without spaces');

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { HttpError } from '../http-errors';
 
@@ -21,7 +22,7 @@ interface Bucket {
  */
 export function rateLimit(perSecond: number, now: () => number = Date.now) {
   const buckets = new Map<string, Bucket>();
-  return (req: Request, _res: Response, next: NextFunction) => {
+  return (req: IncomingMessage, _res: unknown, next: NextFunction) => {
     if (!perSecond) return next();
     const token = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const key = createHash('sha256').update(token).digest('base64url');

@@ -8,13 +8,13 @@ import { textArray } from '../../src/db/sql';
 import { DuplicateEventId, Ingest, type StoredMessage } from '../../src/domain/ingest';
 import { RawJson, memberText, stringify } from '../../src/domain/raw-json';
 import { metrics } from '../../src/metrics';
-import type { ApiDeps } from '../context';
+import type { ApiDeps, ApiRequest } from '../context';
 import { badRequest, conflict, notFound } from '../http-errors';
 import { ABANDONED_AFTER_S, IDEMPOTENCY_TTL_HOURS, IdempotencyStore } from '../middleware/idempotency';
 import { principalOf } from '../middleware/auth';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp } from '../resolve';
-import { defineRoute, type RouteContext } from '../route';
+import { defineRoute, type RouteContext, type RouteResult } from '../route';
 import { isoDateTime } from '../schema-formats';
 import { channelName, eventTypeName, messageIn, messageOutSchema, type MessageIn } from '../schemas';
 
@@ -84,7 +84,7 @@ export function rowToMessage(r: Record<string, unknown>): StoredMessage {
  * The payload member's exact text in the request body. The body is valid JSON (body-parser
  * parsed it strictly), but only UTF-8 text can be kept byte for byte.
  */
-function payloadText(req: Request): string {
+function payloadText(req: ApiRequest): string {
   const raw = req.rawBody;
   if (!raw || !isUtf8(raw)) throw badRequest('The request body must be JSON encoded as UTF-8');
   let text: string | undefined;
@@ -114,10 +114,6 @@ export function newMessage(body: Pick<MessageIn, 'eventType'> & Partial<MessageI
 export const duplicateEventId = (eventId: string | null) =>
   conflict(`A message with eventId "${eventId}" already exists in this application`);
 
-const appParams = z.object({ app: z.string().min(1).max(256) });
-const msgParams = appParams.extend({ msg: z.string().min(1).max(256) });
-const withContent = z.object({ with_content: z.enum(['true', 'false']).default('true') });
-
 const listOut = z.object({
   data: z.array(messageOutSchema),
   iterator: z.string().nullable(),
@@ -125,20 +121,31 @@ const listOut = z.object({
   done: z.boolean(),
 });
 
-/**
- * Messages. A message is accepted once it and its deliveries are committed in PostgreSQL;
- * workflows are started after the 202 by the dispatcher, or later by the reconciler.
- */
-export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
-  const router = Router();
-  const ingest = new Ingest(orm, config.HOOKFLOW_RETENTION_DAYS);
+const appParams = z.object({ app: z.string().min(1).max(256) });
+const msgParams = appParams.extend({ msg: z.string().min(1).max(256) });
+const withContent = z.object({ with_content: z.enum(['true', 'false']).default('true') });
 
-  async function createMessage({
-    req,
-    params,
-    query,
-    body,
-  }: RouteContext<z.infer<typeof appParams>, z.infer<typeof withContent>, z.infer<typeof messageIn>>) {
+/** Message create's input schemas: the route and the API's fast path validate with the same ones. */
+export const messageCreateInput = { params: appParams, query: withContent, body: messageIn };
+
+export type MessageCreate = (ctx: {
+  req: ApiRequest;
+  params: z.infer<typeof appParams>;
+  query: z.infer<typeof withContent>;
+  body: z.infer<typeof messageIn>;
+}) => Promise<RouteResult>;
+
+/**
+ * Message create, the API's hot path: a message is accepted once it and its deliveries are
+ * committed in PostgreSQL; workflows are started after the 202 by the dispatcher, or later
+ * by the reconciler. Counted while handled: a saturated API makes the dispatcher wait
+ * (HOOKFLOW_DISPATCH_YIELD_AT).
+ */
+export function messageCreate({ orm, dispatcher, config }: ApiDeps): MessageCreate {
+  const ingest = new Ingest(orm, config.HOOKFLOW_RETENTION_DAYS);
+  const idempotencyStore = new IdempotencyStore(orm);
+
+  async function createMessage({ req, params, query, body }: Parameters<MessageCreate>[0]) {
     const principal = principalOf(req);
     const key = IdempotencyStore.header(req);
     const idempotency = key
@@ -172,12 +179,19 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
         dispatcher.enqueue(out.refs);
         return { status: 202, body: new RawJson(out.response) };
       }
-      const store = req.app.locals.idempotency as IdempotencyStore;
-      const replayed = await store.replay(idempotency!.key, idempotency!.fingerprint);
+      const replayed = await idempotencyStore.replay(idempotency!.key, idempotency!.fingerprint);
       if (replayed) return replayed;
     }
     throw conflict('The idempotency key could not be claimed; retry');
   }
+
+  return (ctx) => dispatcher.ingesting(() => createMessage(ctx));
+}
+
+/** Messages: create (see messageCreate), list, get, and expunging a payload. */
+export function messagesRouter(deps: ApiDeps, create: MessageCreate = messageCreate(deps)): Router {
+  const { orm } = deps;
+  const router = Router();
 
   defineRoute(
     router,
@@ -199,8 +213,7 @@ export function messagesRouter({ orm, dispatcher, config }: ApiDeps): Router {
         422: { description: 'Invalid body, or an idempotency-key already used with another request' },
       },
     },
-    // Counted while handled: a saturated API makes the dispatcher wait (HOOKFLOW_DISPATCH_YIELD_AT).
-    (ctx) => dispatcher.ingesting(() => createMessage(ctx)),
+    create,
   );
 
   defineRoute(
