@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction } from 'express';
 import type { Principal, Tokens } from '../../src/domain/tokens';
 import type { Orm } from '../../src/db/orm';
 import type { ApiRequest } from '../context';
@@ -42,6 +42,6 @@ export function principalOf(req: ApiRequest): Principal {
 }
 
 /** Admin-only routes answer 403 to app tokens, as Svix's do. */
-export function requireAdmin(req: Request): void {
+export function requireAdmin(req: ApiRequest): void {
   if (principalOf(req).kind !== 'admin') throw forbidden();
 }

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Request } from 'express';
 import type { Orm } from '../../src/db/orm';
 import type { ApiRequest } from '../context';
 import { RawJson, stringify } from '../../src/domain/raw-json';

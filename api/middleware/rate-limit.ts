@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction } from 'express';
 import { HttpError } from '../http-errors';
 
 /** Buckets untouched this long are full again anyway: dropped so memory stays bounded. */

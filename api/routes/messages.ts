@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Application } from '../../src/db/entities';
@@ -14,7 +14,7 @@ import { ABANDONED_AFTER_S, IDEMPOTENCY_TTL_HOURS, IdempotencyStore } from '../m
 import { principalOf } from '../middleware/auth';
 import { keyset, page, paginationQuery } from '../pagination';
 import { findApp } from '../resolve';
-import { defineRoute, type RouteContext, type RouteResult } from '../route';
+import { defineRoute, type RouteResult } from '../route';
 import { isoDateTime } from '../schema-formats';
 import { channelName, eventTypeName, messageIn, messageOutSchema, type MessageIn } from '../schemas';
 
