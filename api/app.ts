@@ -54,7 +54,7 @@ declare module 'express-serve-static-core' {
 }
 
 /** The steps message create runs through, one instance each: shared by the app and its fast path. */
-function messageCreateSteps(deps: ApiDeps): MessageCreateSteps {
+export function messageCreateSteps(deps: ApiDeps): MessageCreateSteps {
   return {
     securityHeaders: securityHeaders(),
     json: express.json({

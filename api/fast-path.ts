@@ -1,6 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import querystring from 'node:querystring';
-import type { Express } from 'express';
 import type { ApiRequest } from './context';
 import type { MessageCreate } from './routes/messages';
 import { messageCreateInput } from './routes/messages';
@@ -35,7 +34,7 @@ const noop = () => {};
  * app and router around them, which cost about half of the API's CPU per accepted message
  * (BENCHMARKS.md, round 5). Every other request goes to `app`.
  */
-export function withMessageCreateFastPath(app: Express, steps: MessageCreateSteps) {
+export function withMessageCreateFastPath(app: RequestListener, steps: MessageCreateSteps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const match = req.method === 'POST' ? MESSAGE_CREATE.exec(req.url ?? '') : null;
     if (!match) return void app(req, res);
