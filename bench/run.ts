@@ -18,19 +18,24 @@ import { Progress, round } from './util';
 const SERVER_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=384';
 const SCENARIOS = ['raw', 'temporal', 'temporal-local', 'e2e', 'fanout', 'ingest', 'retention'] as const;
 /**
- * Waits until the Temporal server is idle (under 5% of a core for two seconds running),
- * 150 s at most: a scenario leaves timer tasks that fire later (the plain-activity baseline's
- * 2-minute activity timeouts, every workflow task's 10 s timeout), and the next scenario
- * would pay for them. Returns the seconds waited.
+ * Waits until the Temporal server and PostgreSQL are idle (each under 5% of a core for two
+ * seconds running), 150 s at most: a scenario leaves timer tasks that fire later (the
+ * plain-activity baseline's 2-minute activity timeouts, every workflow task's 10 s timeout)
+ * and dead rows for autovacuum, and the next scenario would pay for them. Returns the
+ * seconds waited.
  */
 async function untilQuiet(meter: CpuMeter): Promise<number> {
   const started = Date.now();
+  const busy = () => {
+    const { bench: _own, ...servers } = meter.read();
+    return servers;
+  };
   let calm = 0;
-  let last = meter.read().temporal;
+  let last = busy();
   while (calm < 2 && Date.now() - started < 150_000) {
     await new Promise((r) => setTimeout(r, 1000));
-    const now = meter.read().temporal;
-    calm = now - last < 50 ? calm + 1 : 0;
+    const now = busy();
+    calm = Object.keys(now).every((k) => now[k] - last[k] < 50) ? calm + 1 : 0;
     last = now;
   }
   return Math.round((Date.now() - started) / 1000);
@@ -251,11 +256,12 @@ async function main(): Promise<number> {
 
     // A scenario that fails is recorded and the next one still runs.
     const errors: string[] = [];
-    const quietFor = new CpuMeter({ temporal: [stack.temporalPid] });
+    const quietFor = new CpuMeter({ temporal: [stack.temporalPid], postgres: [stack.postgresPid] });
     const step = async (name: string, fn: () => Promise<void>) => {
       if (!only.has(name)) return;
       const waited = await untilQuiet(quietFor);
-      if (waited > 2) progress.log(`${name}: waited ${waited} s for the Temporal server to settle`);
+      if (waited > 2)
+        progress.log(`${name}: waited ${waited} s for the Temporal server and PostgreSQL to settle`);
       results.settledSeconds = { ...results.settledSeconds, [name]: waited };
       try {
         await fn();
