@@ -1,6 +1,7 @@
 import { MikroORM, PostgreSqlDriver, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities';
+import { socketOf } from './database-url';
 import { Migration20261123000000_initial } from './migrations/Migration20261123000000_initial';
 import { Migration20261201000000_attempt_once } from './migrations/Migration20261201000000_attempt_once';
 import { Migration20261201100000_message_content } from './migrations/Migration20261201100000_message_content';
@@ -22,6 +23,7 @@ export function ormOptions(databaseUrl: string, poolMax = 10): Options {
   return {
     driver: PostgreSqlDriver,
     clientUrl: databaseUrl,
+    ...socketOf(databaseUrl),
     entities,
     extensions: [Migrator],
     migrations: { migrationsList, transactional: true, snapshot: false },
