@@ -38,8 +38,18 @@ export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
   return {
     attempt: makeAttempt(full),
     // The dispatcher admits the next delivery when this one's attempt ends (src/domain/dispatcher.ts).
+    // A recorded attempt stamped the delivery dispatched itself, so the dispatcher need not.
     attemptStep: (input: Parameters<typeof step>[0]) =>
-      step(input).finally(() => deps.dispatcher.attemptEnded(input.workflowId)),
+      step(input).then(
+        (result) => {
+          deps.dispatcher.attemptEnded(input.workflowId, result.kind === 'attempted' && !!result.recorded);
+          return result;
+        },
+        (err: unknown) => {
+          deps.dispatcher.attemptEnded(input.workflowId);
+          throw err;
+        },
+      ),
     recordAttempt: makeRecord(full),
     afterAttempt: makeAfterAttempt(full),
     async settleDelivery(input: {

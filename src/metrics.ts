@@ -63,7 +63,7 @@ export const metrics = {
   ),
   undispatched: gauge(
     'hookflow_undispatched_deliveries',
-    'Deliveries stored in PostgreSQL whose workflow has not been started yet (the reconciler picks them up)',
+    'Deliveries stored in PostgreSQL whose workflow start is not yet confirmed (an eager first attempt confirms it when it ends; the reconciler picks up the rest)',
   ),
   replaysStarted: counter(
     'hookflow_replay_started_total',

@@ -131,6 +131,14 @@ describe('hookflow server (API and worker in one process)', () => {
     ).text();
     expect(sample(metrics, 'hookflow_delivery_workflow_starts_total', { eager: 'true' })).toBe(12);
     expect(sample(metrics, 'hookflow_delivery_workflow_starts_total', { eager: 'false' })).toBe(0);
+    // Each start is on record, stamped by its first attempt's record (the dispatcher's own
+    // stamp is skipped then): the reconciler must not take any of them for unstarted.
+    const unstamped: Array<{ n: number }> = await stack.services.orm.em.getConnection().execute(
+      `select count(*)::int as n from deliveries
+          where app_id = ? and (dispatched_at is null or workflow_id is null or attempt_count <> 1)`,
+      [appId],
+    );
+    expect(unstamped[0].n).toBe(0);
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);

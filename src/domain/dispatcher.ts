@@ -24,7 +24,10 @@ const keyOf = (ref: DeliveryRef) => `${ref.msgId} ${ref.endpointId}`;
 
 /** A delivery's place in flight: released when its start returns, or for an eager start when its attempt ends. */
 interface Place {
+  ref: DeliveryRef;
   ended: boolean;
+  /** The first attempt's record stamped `dispatched_at` itself (activities/record.ts). */
+  recorded: boolean;
   timer: NodeJS.Timeout | null;
 }
 
@@ -212,13 +215,16 @@ export class Dispatcher {
       const ref = this.queue.shift()!;
       this.inFlight++;
       // Registered before the start: an eager start's attempt can end before the start's
-      // promise (and the batched dispatched_at stamp) resolves here.
+      // promise resolves here.
       const workflowId = deliveryWorkflowId(ref.msgId, ref.endpointId);
-      const place: Place = { ended: false, timer: null };
+      const place: Place = { ref, ended: false, recorded: false, timer: null };
       if (this.opts.eagerStart && !this.running.has(workflowId)) this.running.set(workflowId, place);
-      this.startFirstDelivery(ref)
-        .then((eager) => {
-          if (this.running.get(workflowId) !== place || !eager || place.ended) return;
+      this.startDelivery(ref, workflowId, 'scheduled')
+        .then(async (started) => {
+          const held = started === 'eager' && this.running.get(workflowId) === place;
+          // Started elsewhere (or already): stamp now. Started here: the attempt's end decides.
+          if (!held) return this.markDispatched(ref, workflowId);
+          if (place.ended) return place.recorded ? undefined : this.markDispatched(ref, workflowId);
           // Held until attemptEnded, or holdMaxMs at most: a slow endpoint must not hold
           // the dispatcher's places (nor, while it yields, its only one) for its whole timeout.
           place.timer = setTimeout(() => this.attemptEnded(workflowId), this.opts.holdMaxMs ?? 1000);
@@ -234,8 +240,9 @@ export class Dispatcher {
           );
         })
         .finally(() => {
-          this.pending.delete(keyOf(ref));
+          // Held: the reconciler keeps leaving it alone until its attempt ends (attemptEnded).
           if (place.timer) return;
+          this.pending.delete(keyOf(ref));
           if (this.running.get(workflowId) === place) this.running.delete(workflowId);
           this.release();
         });
@@ -252,26 +259,37 @@ export class Dispatcher {
     if (this.unstarted === 0) this.idleWaiters.splice(0).forEach((w) => w());
   }
 
-  /** Called by the attempt step of this process's worker when an attempt ends (any outcome). */
-  attemptEnded(workflowId: string): void {
+  /**
+   * Called by the attempt step of this process's worker when an attempt ends (any outcome);
+   * `recorded` when its record stamped `dispatched_at`. An eager start's first attempt that
+   * was recorded needs no stamp of the dispatcher's own: in the common case a delivery's row
+   * is updated once, by its record, not twice (BENCHMARKS.md, round 6).
+   */
+  attemptEnded(workflowId: string, recorded = false): void {
     const place = this.running.get(workflowId);
     if (!place) return;
     place.ended = true;
-    if (!place.timer) return; // the start has not returned yet: its own finally releases
+    place.recorded = recorded;
+    if (!place.timer) return; // the start has not returned yet: its own callbacks stamp and release
     clearTimeout(place.timer);
     this.running.delete(workflowId);
+    this.pending.delete(keyOf(place.ref));
     this.release();
+    if (recorded) return;
+    // Throttled, cancelled, slower than holdMaxMs, or not recorded yet: the start happened, say so.
+    this.markDispatched(place.ref, workflowId).catch((err) =>
+      this.opts.log.warn(
+        { err: String(err), msgId: place.ref.msgId, endpointId: place.ref.endpointId },
+        'dispatched_at not stamped; the reconciler finds the delivery already started',
+      ),
+    );
   }
 
-  /**
-   * The first delivery of a message to an endpoint: deterministic id, so a repeat is a no-op.
-   * True when the start ran eagerly on this process's worker.
-   */
-  async startFirstDelivery(ref: DeliveryRef): Promise<boolean> {
+  /** The first delivery of a message to an endpoint: deterministic id, so a repeat is a no-op. */
+  async startFirstDelivery(ref: DeliveryRef): Promise<void> {
     const workflowId = deliveryWorkflowId(ref.msgId, ref.endpointId);
-    const started = await this.startDelivery(ref, workflowId, 'scheduled');
+    await this.startDelivery(ref, workflowId, 'scheduled');
     await this.markDispatched(ref, workflowId);
-    return started === 'eager';
   }
 
   private marks: Array<{ ref: DeliveryRef; workflowId: string; done: (err?: unknown) => void }> = [];

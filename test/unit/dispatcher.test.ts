@@ -12,18 +12,24 @@ interface Row {
   created_at: string;
 }
 
-function fakes(rows: Row[] = []) {
+function fakes(rows: Row[] = [], eager = false) {
   const starts: Array<{ id: string; resolve: () => void }> = [];
   const temporal = {
     workflow: {
       start: (_type: string, opts: { workflowId: string }) =>
         new Promise((resolve) =>
-          starts.push({ id: opts.workflowId, resolve: () => resolve({ eagerlyStarted: false }) }),
+          starts.push({ id: opts.workflowId, resolve: () => resolve({ eagerlyStarted: eager }) }),
         ),
     },
   };
+  /** The msg ids of each dispatched_at stamp (one UPDATE per batch). */
+  const stamps: string[][] = [];
   // Undispatched rows, paged as PostgreSQL would: by (created_at, msg_id, endpoint_id) after the given key.
   const execute = async (sql: string, params: unknown[]) => {
+    if (sql.trim().startsWith('update deliveries d set dispatched_at')) {
+      stamps.push(JSON.parse((params[0] as string).replace(/^\{(.*)\}$/, '[$1]')));
+      return [];
+    }
     if (!sql.trim().startsWith('select')) return [];
     const [, at, msg, ep, limit] = params as [number, string, string, string, number];
     const key = (r: Row) => [r.created_at, r.msg_id, r.endpoint_id].join('\u0000');
@@ -31,10 +37,13 @@ function fakes(rows: Row[] = []) {
     return rows.filter((r) => key(r) > after).slice(0, limit);
   };
   const orm = { em: { getConnection: () => ({ execute }) } };
-  return { starts, temporal, orm };
+  return { starts, stamps, temporal, orm };
 }
 
-function dispatcher(f: ReturnType<typeof fakes>, opts: { concurrency: number; yieldAt?: number }) {
+function dispatcher(
+  f: ReturnType<typeof fakes>,
+  opts: { concurrency: number; yieldAt?: number; eagerStart?: boolean; holdMaxMs?: number },
+) {
   return new Dispatcher({
     orm: f.orm as never,
     temporal: f.temporal as never,
@@ -181,5 +190,55 @@ describe('Dispatcher', () => {
     await settle();
     expect(f.starts).toHaveLength(1);
     expect(d.stats()).toMatchObject({ queued: 0, inFlight: 0 });
+  });
+  describe('the dispatched_at stamp', () => {
+    it('is batched for starts that ran elsewhere', async () => {
+      const f = fakes();
+      const d = dispatcher(f, { concurrency: 4 });
+      d.enqueue([1, 2].map(ref));
+      await settle();
+      f.starts.forEach((s) => s.resolve());
+      await settle();
+      expect(f.stamps).toEqual([['msg_1', 'msg_2']]);
+    });
+
+    it('is left to the record of an eager first attempt, whenever the attempt ends', async () => {
+      const f = fakes([], true);
+      const d = dispatcher(f, { concurrency: 4, eagerStart: true });
+      d.enqueue([1, 2].map(ref));
+      await settle();
+      // msg_1's attempt is recorded before its start returns, msg_2's after.
+      d.attemptEnded('deliver-msg_1-ep_1', true);
+      f.starts.forEach((s) => s.resolve());
+      await settle();
+      expect(d.stats().awaitingAttempt).toBe(1);
+      d.attemptEnded('deliver-msg_2-ep_1', true);
+      await settle();
+      expect(f.stamps).toEqual([]);
+      expect(d.stats()).toMatchObject({ inFlight: 0, awaitingAttempt: 0 });
+    });
+
+    it('is made by the dispatcher when the eager attempt was not recorded or is slow', async () => {
+      const f = fakes([], true);
+      const d = dispatcher(f, { concurrency: 4, eagerStart: true, holdMaxMs: 1000 });
+      d.enqueue([1, 2, 3].map(ref));
+      await settle();
+      // msg_1: ended unrecorded before its start returned (e.g. throttled); msg_2: after.
+      d.attemptEnded('deliver-msg_1-ep_1', false);
+      f.starts.forEach((s) => s.resolve());
+      await settle();
+      d.attemptEnded('deliver-msg_2-ep_1', false);
+      await settle();
+      expect(f.stamps.flat().sort()).toEqual(['msg_1', 'msg_2']);
+      // msg_3 is still sending after the hold: its place is given back and the start stamped.
+      await jest.advanceTimersByTimeAsync(1000);
+      await settle();
+      expect(f.stamps.flat().sort()).toEqual(['msg_1', 'msg_2', 'msg_3']);
+      expect(d.stats()).toMatchObject({ inFlight: 0, awaitingAttempt: 0 });
+      // Its record comes later and changes nothing here.
+      d.attemptEnded('deliver-msg_3-ep_1', true);
+      await settle();
+      expect(f.stamps.flat()).toHaveLength(3);
+    });
   });
 });
