@@ -59,6 +59,9 @@ interface Row {
   throttle_rate: number | null;
 }
 
+/** Opened secrets kept in memory, oldest dropped first. */
+const OPENED_SECRETS_KEPT = 1000;
+
 /** Waits this short are slept inside the step; longer ones become a durable timer. */
 const MAX_INLINE_THROTTLE_WAIT_MS = 1000;
 
@@ -97,12 +100,25 @@ export function makeSend({ orm, http, box, config }: ActivityDeps) {
     return Math.ceil(Number(rows[0]?.wait_ms ?? 0));
   }
 
+  /**
+   * Opened secrets by their sealed text, so a busy endpoint's secret is decrypted once rather
+   * than at every attempt (AES-GCM set-up was the largest cost of signing). A sealed text
+   * always opens to the same secret (a rotation seals a new one), so nothing here goes stale.
+   */
+  const opened = new Map<string, string>();
+
   function open(sealed: string, what: string): string {
+    const known = opened.get(sealed);
+    if (known !== undefined) return known;
+    let plain: string;
     try {
-      return box.open(sealed);
+      plain = box.open(sealed);
     } catch {
       throw new ConfigurationError(`The ${what} cannot be decrypted with HOOKFLOW_SECRET_KEY`);
     }
+    if (opened.size >= OPENED_SECRETS_KEPT) opened.delete(opened.keys().next().value!);
+    opened.set(sealed, plain);
+    return plain;
   }
 
   function requestHeaders(row: Row, input: SendInput, body: string): Record<string, string> {

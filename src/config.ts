@@ -68,7 +68,7 @@ export const configSchema = z.object({
   HOOKFLOW_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   HOOKFLOW_ALLOWED_CIDRS: cidrList.default([]),
   HOOKFLOW_HTTPS_ONLY: bool.default(false),
-  /** Keep the SDK's deadlock timeout and promise stack tracking in workflow threads (src/temporal/lean-workflow-thread.ts). */
+  /** Run the SDK's stock worker: workflows in a thread, with its deadlock timeout and promise stack tracking (src/temporal/in-process-workflows.ts). */
   HOOKFLOW_WORKFLOW_GUARDS: bool.default(false),
   HOOKFLOW_OPERATIONAL_WEBHOOK_URL: url(['http', 'https']).optional(),
   HOOKFLOW_OPERATIONAL_WEBHOOK_SECRET: z

@@ -18,7 +18,7 @@ import { workflowInterceptorModule } from './tracing';
 import { SafeHttpClient } from '../activities/http-client';
 import type { Services } from './services';
 import { connectWorker } from './temporal/connection';
-import { withLeanWorkflowThreads } from './temporal/lean-workflow-thread';
+import { InProcessWorker } from './temporal/in-process-workflows';
 
 export const RECONCILER_SCHEDULE_ID = 'hookflow-reconciler';
 export const RETENTION_SCHEDULE_ID = 'hookflow-retention';
@@ -167,36 +167,33 @@ export async function startWorker(
   // A bundle handed in must have been built with the same tracing setting.
   const workflowBundle =
     opts.bundle ?? prebuiltBundle(!!tracing) ?? (await bundleWorkflows({ tracing: !!tracing }));
-  const create = config.HOOKFLOW_WORKFLOW_GUARDS
-    ? (make: () => Promise<Worker>) => make()
-    : withLeanWorkflowThreads<Worker>;
-  const worker = await create(() =>
-    Worker.create({
-      // Tracing: workflow spans leave through a sink, activity spans through the global provider.
-      ...(tracing
-        ? {
-            sinks: { exporter: makeWorkflowExporter(tracing.processor, tracing.resource) },
-            interceptors: {
-              activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) })],
-            },
-          }
-        : {}),
-      connection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: opts.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
-      workflowBundle,
-      activities,
-      maxConcurrentActivityTaskExecutions: config.HOOKFLOW_WORKER_CONCURRENCY,
-      // An attempt runs as local activities inside its workflow task and holds the task's slot
-      // while it sends, so there are as many slots as attempts in flight. Fewer, and eager starts
-      // are silently refused (the server falls back to a plain start) whenever all are busy.
-      maxConcurrentLocalActivityExecutions: config.HOOKFLOW_WORKER_CONCURRENCY,
-      maxConcurrentWorkflowTaskExecutions: Math.max(40, config.HOOKFLOW_WORKER_CONCURRENCY),
-      maxCachedWorkflows: config.HOOKFLOW_WORKER_CACHE,
-      // In-flight attempts get this long to finish on shutdown before they are cancelled.
-      shutdownGraceTime: '20s',
-    }),
-  );
+  // Workflows on this thread, without the SDK's debugging aids (src/temporal/in-process-workflows.ts).
+  const WorkerClass = config.HOOKFLOW_WORKFLOW_GUARDS ? Worker : InProcessWorker;
+  const worker = await WorkerClass.create({
+    // Tracing: workflow spans leave through a sink, activity spans through the global provider.
+    ...(tracing
+      ? {
+          sinks: { exporter: makeWorkflowExporter(tracing.processor, tracing.resource) },
+          interceptors: {
+            activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) })],
+          },
+        }
+      : {}),
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: opts.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    workflowBundle,
+    activities,
+    maxConcurrentActivityTaskExecutions: config.HOOKFLOW_WORKER_CONCURRENCY,
+    // An attempt runs as local activities inside its workflow task and holds the task's slot
+    // while it sends, so there are as many slots as attempts in flight. Fewer, and eager starts
+    // are silently refused (the server falls back to a plain start) whenever all are busy.
+    maxConcurrentLocalActivityExecutions: config.HOOKFLOW_WORKER_CONCURRENCY,
+    maxConcurrentWorkflowTaskExecutions: Math.max(40, config.HOOKFLOW_WORKER_CONCURRENCY),
+    maxCachedWorkflows: config.HOOKFLOW_WORKER_CACHE,
+    // In-flight attempts get this long to finish on shutdown before they are cancelled.
+    shutdownGraceTime: '20s',
+  });
   const run = worker.run();
   let stopped: Promise<void> | undefined;
   return {
