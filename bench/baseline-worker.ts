@@ -5,13 +5,17 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } 
 import { Agent } from 'undici';
 import { createBaselineActivities } from './baseline-activities';
 import { SA } from '../workflows/definitions';
+import { InProcessWorker } from '../src/temporal/in-process-workflows';
 
 export const BASELINE_TASK_QUEUE = 'bench-baseline';
 
 /**
- * The bare-Temporal worker, a process of its own like Hookflow's, with the same worker
- * settings as src/worker.ts (so the comparison is about the work done per delivery,
- * not about tuning) and an undici pool the size of Hookflow's. Like `hookflow server`, it
+ * The bare-Temporal worker, a process of its own like Hookflow's, with the same slots and
+ * cache as src/worker.ts and an undici pool the size of Hookflow's. It is the SDK's stock
+ * worker (workflows in a thread of their own, with the SDK's deadlock timeout and promise
+ * hook); with BENCH_BASELINE_IN_PROCESS=1 (`npm run bench -- --baseline-in-process`) it runs
+ * its workflows as Hookflow's worker does (src/temporal/in-process-workflows.ts), which shows
+ * what that tuning is worth to a bare worker too. Like `hookflow server`, it
  * starts the workflows itself, eagerly, on its own connection: the bench asks it to with
  * `POST /start` on BENCH_BASELINE_PORT (loopback), so both pay for their starts.
  */
@@ -24,7 +28,8 @@ async function main(): Promise<void> {
     workflowsPath: require.resolve(path.join(__dirname, 'baseline-workflows')),
     logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never,
   });
-  const worker = await Worker.create({
+  const WorkerClass = process.env.BENCH_BASELINE_IN_PROCESS === '1' ? InProcessWorker : Worker;
+  const worker = await WorkerClass.create({
     connection,
     namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: BASELINE_TASK_QUEUE,

@@ -78,6 +78,10 @@ const program = new Command('npm run bench --')
     '--profile <dir>',
     'write V8 CPU profiles of the API and worker into <dir> (open them in Chrome DevTools)',
   )
+  .option(
+    '--baseline-in-process',
+    "run the bare-Temporal baselines' workflows in process, as Hookflow's worker does (default: the SDK's stock worker)",
+  )
   .option('--no-append', 'do not append the table to BENCHMARKS.md');
 
 interface Opts {
@@ -92,6 +96,7 @@ interface Opts {
   env: string[];
   append: boolean;
   profile?: string;
+  baselineInProcess?: boolean;
 }
 
 async function main(): Promise<number> {
@@ -135,6 +140,7 @@ async function main(): Promise<number> {
       processes: opts.processes,
       setupVia: 'api',
       env,
+      baselineWorker: opts.baselineInProcess ? 'in-process' : 'stock',
     },
     rssMb: { api: null, worker: null, apiPlusWorker: null, baselineWorker: null },
     targets: {},
@@ -218,6 +224,7 @@ async function main(): Promise<number> {
     const baselinePort = await freePort();
     baselineWorker = stack.spawn('baseline worker', [path.join(__dirname, 'baseline-worker.js')], {
       BENCH_BASELINE_PORT: String(baselinePort),
+      ...(opts.baselineInProcess ? { BENCH_BASELINE_IN_PROCESS: '1' } : {}),
     });
     connection = await Connection.connect({ address: stack.temporalAddress });
     const temporal = new Client({ connection });
