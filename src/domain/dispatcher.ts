@@ -195,13 +195,18 @@ export class Dispatcher {
 
   /**
    * Shutdown: starts nothing more. What is still queued stays undispatched in PostgreSQL,
-   * where the reconciler finds it; resolves once no start is under way.
+   * where the reconciler finds it; resolves once no start is under way and every start made
+   * is stamped (the database closes next).
    */
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const ref of this.queue.splice(0)) this.pending.delete(keyOf(ref));
     this.notifyIdle();
-    return this.idle();
+    await this.idle();
+    // Attempts still held (their worker stopped first, or elsewhere): their starts are stamped now.
+    for (const [workflowId, place] of [...this.running]) if (place.timer) this.attemptEnded(workflowId);
+    await this.flushMarks();
+    await Promise.all([...this.stamping]);
   }
 
   /** Resolves when nothing is queued or being started (tests, graceful shutdown). */
@@ -224,7 +229,10 @@ export class Dispatcher {
           const held = started === 'eager' && this.running.get(workflowId) === place;
           // Started elsewhere (or already): stamp now. Started here: the attempt's end decides.
           if (!held) return this.markDispatched(ref, workflowId);
-          if (place.ended) return place.recorded ? undefined : this.markDispatched(ref, workflowId);
+          if (place.ended) {
+            if (!place.recorded) this.stampStarted(ref, workflowId);
+            return;
+          }
           // Held until attemptEnded, or holdMaxMs at most: a slow endpoint must not hold
           // the dispatcher's places (nor, while it yields, its only one) for its whole timeout.
           place.timer = setTimeout(() => this.attemptEnded(workflowId), this.opts.holdMaxMs ?? 1000);
@@ -275,14 +283,23 @@ export class Dispatcher {
     this.running.delete(workflowId);
     this.pending.delete(keyOf(place.ref));
     this.release();
-    if (recorded) return;
     // Throttled, cancelled, slower than holdMaxMs, or not recorded yet: the start happened, say so.
-    this.markDispatched(place.ref, workflowId).catch((err) =>
+    if (!recorded) this.stampStarted(place.ref, workflowId);
+  }
+
+  /** Stamps made after an eager start's attempt ended, until they are written (`stop` waits for them). */
+  private readonly stamping = new Set<Promise<void>>();
+
+  /** Stamps a start whose first attempt ended unrecorded; if that fails, the reconciler's no-op start stamps it. */
+  private stampStarted(ref: DeliveryRef, workflowId: string): void {
+    const stamp = this.markDispatched(ref, workflowId).catch((err) =>
       this.opts.log.warn(
-        { err: String(err), msgId: place.ref.msgId, endpointId: place.ref.endpointId },
+        { err: String(err), msgId: ref.msgId, endpointId: ref.endpointId },
         'dispatched_at not stamped; the reconciler finds the delivery already started',
       ),
     );
+    this.stamping.add(stamp);
+    void stamp.finally(() => this.stamping.delete(stamp));
   }
 
   /** The first delivery of a message to an endpoint: deterministic id, so a repeat is a no-op. */

@@ -16,6 +16,12 @@
  * and with the promise hook left out. Hookflow's workflows are its own short, reviewed code
  * with no user code inside; the cost is that a workflow stuck in a loop would hold the whole
  * process instead of failing its task, and Web UI shows no stack trace.
+ * The sandbox's set-up also reaches the whole process, as it does for the SDK's own replay
+ * workers: it deep-freezes the built-ins it shares with workflows (`URL`, `URLSearchParams`,
+ * `TextEncoder`, `TextDecoder`, `AbortController`, `node:assert`), adds an
+ * `unhandledRejection` listener that rethrows what is not a workflow's (the process still
+ * exits), and formats stack traces of Error subclasses itself (same text). Hookflow never
+ * writes to those built-ins, and the whole suite and the benchmarks run this way.
  * `HOOKFLOW_WORKFLOW_GUARDS=true` runs the SDK's stock worker (thread, watchdog and hook).
  * Pinned with the SDK (package-lock.json); test/in-process-workflows.test.ts fails if an
  * upgrade changes any of this.

@@ -240,5 +240,18 @@ describe('Dispatcher', () => {
       await settle();
       expect(f.stamps.flat()).toHaveLength(3);
     });
+    it('is written before stop() resolves: the database closes next', async () => {
+      const f = fakes([], true);
+      const d = dispatcher(f, { concurrency: 4, eagerStart: true });
+      d.enqueue([1, 2].map(ref));
+      await settle();
+      f.starts.forEach((s) => s.resolve());
+      await settle();
+      // msg_1's attempt ended unrecorded (its stamp waits for the batch); msg_2's is still held.
+      d.attemptEnded('deliver-msg_1-ep_1', false);
+      await d.stop();
+      expect(f.stamps.flat().sort()).toEqual(['msg_1', 'msg_2']);
+      expect(d.stats()).toMatchObject({ inFlight: 0, awaitingAttempt: 0 });
+    });
   });
 });
