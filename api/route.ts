@@ -183,9 +183,6 @@ export function send(
     const r = (res as Response).set(headers).status(result.status);
     if (text === undefined) r.end();
     else r.type('application/json').send(text);
-  } else if (text === undefined) {
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    res.statusCode = result.status;
-    res.end();
-  } else writeJson(res, result.status, text, headers);
+  } else if (text === undefined) res.writeHead(result.status, headers).end();
+  else writeJson(res, result.status, text, headers);
 }
