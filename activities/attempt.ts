@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AttemptSummary, DeliverMessageInput } from '../workflows/definitions';
+import type { AttemptResult, DeliverMessageInput } from '../workflows/definitions';
 import type { Trigger } from '../workflows/definitions';
 import {
   cancelledSummary,
@@ -14,17 +14,13 @@ import { makeAfterAttempt } from './lifecycle';
 import { makeRecord, type RecordResult } from './record';
 import { makeSend, type SendInput, type SendOutcome } from './send';
 
+export type { AttemptResult };
+
 export interface AttemptInput extends DeliverMessageInput {
   attemptNumber: number;
   workflowId: string;
   /** The jittered delay before the next attempt; null when this is the last one. */
   nextDelaySeconds: number | null;
-}
-
-export interface AttemptResult {
-  summary: AttemptSummary;
-  /** Seconds to wait before the next attempt; null when none will follow. */
-  waitSeconds: number | null;
 }
 
 export interface StepInput extends SendInput {

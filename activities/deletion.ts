@@ -3,14 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Orm } from '../src/db/orm';
 import type { Logger } from '../src/logger';
 import { deleteMessagesSql, type DeletedRows } from '../src/domain/lifecycle-sql';
-import { endpointDisabledSignal } from '../workflows/definitions';
-
-/** What a deletion removes: an application with everything under it, or one endpoint's rows. */
-export interface DeletionScope {
-  appId: string;
-  /** Set when an endpoint is deleted (its row is already gone); absent for an application. */
-  endpointId?: string;
-}
+import { endpointDisabledSignal, type DeletionScope } from '../workflows/definitions';
 
 function heartbeat(details?: unknown): void {
   try {

@@ -5,7 +5,7 @@ import type { Decision } from '../src/domain/outcome';
 import type { Trigger } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { pgQuery } from '../src/db/pg';
-import type { SendOutcome } from './send';
+import type { RecordResult, SendOutcome } from '../workflows/definitions';
 
 export interface RecordInput {
   appId: string;
@@ -19,11 +19,7 @@ export interface RecordInput {
   decision: Decision;
 }
 
-export interface RecordResult {
-  attemptId: string;
-  /** This attempt ended the endpoint's failing streak (a `message.attempt.recovered` is due). */
-  endedFailingStreak: boolean;
-}
+export type { RecordResult };
 
 /**
  * The row a delivery's state lives in: the scheduled delivery of a message to an endpoint

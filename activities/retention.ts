@@ -5,19 +5,9 @@ import type { Logger } from '../src/logger';
 import { idAt } from '../src/ids';
 import { metrics } from '../src/metrics';
 import { deleteMessagesSql, type DeletedRows } from '../src/domain/lifecycle-sql';
+import type { PruneResult, RetentionApp } from '../workflows/definitions';
 
-export interface PruneResult {
-  /** Messages whose payload was removed. */
-  payloads: number;
-  /** Expired idempotency records deleted. */
-  idempotencyRecords: number;
-}
-
-/** An application's retention window: messages with an id below `cutoff` are past it. */
-export interface RetentionApp {
-  id: string;
-  cutoff: string;
-}
+export type { PruneResult, RetentionApp };
 
 /** Heartbeats between batches when run as an activity, so a long pass is seen alive (and can be cancelled). */
 function heartbeat(details: unknown): void {

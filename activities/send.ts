@@ -5,6 +5,7 @@ import { signedHeaders } from '../src/domain/signing';
 import { parseRetryAfter } from '../src/domain/outcome';
 import { BlockedAddressError, isTimeout } from './http-client';
 import type { ActivityDeps } from './deps';
+import type { SendOutcome } from '../workflows/definitions';
 import { pgQuery } from '../src/db/pg';
 
 export interface SendInput {
@@ -17,29 +18,7 @@ export interface SendInput {
   slotReserved?: boolean;
 }
 
-/**
- * What one try at the endpoint came to. Whatever the receiver answers is a `sent` or
- * `failed` result, never an exception: only our own infrastructure (PostgreSQL) makes this
- * step throw, and then it is retried. The response is already safe to store.
- */
-export type SendOutcome =
-  | {
-      kind: 'sent';
-      url: string;
-      statusCode: number;
-      retryAfterSeconds: number | null;
-      response: string;
-      responseTruncated: boolean;
-      durationMs: number;
-      at: string;
-    }
-  | { kind: 'failed'; url: string; errorKind: string; error: string; durationMs: number; at: string }
-  /** A configuration error of ours (a secret the key cannot open, a template that fails). */
-  | { kind: 'misconfigured'; url: string; error: string; at: string }
-  /** Message gone, content pruned, endpoint disabled or deleted: nothing to send. */
-  | { kind: 'cancelled'; reason: string }
-  /** The endpoint's throttle slot is this far away: wait (durably) and call again with slotReserved. */
-  | { kind: 'wait'; waitMs: number };
+export type { SendOutcome };
 
 interface Row {
   /** The payload's exact text (message_content); null once pruned. */

@@ -185,7 +185,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       return c;
     };
     const port = await freePort();
-    const cli = path.join(REPO, 'dist', 'src', 'cli.js');
+    const cli = path.join(REPO, 'dist', 'src', 'cli', 'index.js');
     const nodeArgs = opts.nodeArgs ?? [];
     let api: Child;
     let worker: Child;

@@ -37,7 +37,7 @@ describe('configuration', () => {
   });
 
   it('stops a production process with one clear line, not a stack trace', () => {
-    const cli = path.join(__dirname, '..', 'dist', 'src', 'cli.js');
+    const cli = path.join(__dirname, '..', 'dist', 'src', 'cli', 'index.js');
     let stderr = '';
     try {
       execFileSync(process.execPath, [cli, 'api'], {

@@ -34,7 +34,7 @@ describe('an install under a dot folder', () => {
 
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [path.join(install, 'dist', 'src', 'cli.js'), 'api'], {
+    child = spawn(process.execPath, [path.join(install, 'dist', 'src', 'cli', 'index.js'), 'api'], {
       cwd: install,
       env: { ...stackEnv(stack.config), PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],

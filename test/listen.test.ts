@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { startListener, listenOptions, type Delivery, type Listener } from '../src/listen';
-import { flagProblem } from '../src/cli-flags';
+import { startListener, listenOptions, type Delivery, type Listener } from '../src/cli/listen';
+import { flagProblem } from '../src/cli/flags';
 import { generateSecret } from '../src/domain/signing';
 import { startStack, type Stack } from './harness/stack';
 import { seedApp, seedEndpoint } from './harness/seed';
 import { eventually } from './harness/wait';
-import { attach } from '../src/listen-app';
+import { attach } from '../src/cli/listen-app';
 import { freePort } from '../src/temporal/dev-server';
 
 /**

@@ -6,7 +6,7 @@ import { freePort } from '../src/temporal/dev-server';
 import { eventually } from './harness/wait';
 
 const root = path.join(__dirname, '..');
-const cli = path.join(root, 'dist', 'src', 'cli.js');
+const cli = path.join(root, 'dist', 'src', 'cli', 'index.js');
 
 /** The shell blocks of the README's "Run it" section, in order: what a new user pastes. */
 function quickStart(): string[] {
@@ -52,10 +52,10 @@ describe('README quick start', () => {
     const [first] = quickStart();
     expect(first).toBe('npm ci && npm start\n');
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-    expect(pkg.scripts.start).toBe('node dist/src/cli.js dev');
+    expect(pkg.scripts.start).toBe('node dist/src/cli/index.js dev');
     // `npx hookflow` runs the bin through a link npx made once for this folder, and does not
     // mark it executable again: every build must (tsc writes files without the bit).
-    expect(pkg.bin.hookflow).toBe('dist/src/cli.js');
+    expect(pkg.bin.hookflow).toBe('dist/src/cli/index.js');
     expect((statSync(cli).mode & 0o111).toString(8)).toBe('111');
 
     port = await freePort();

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { newId } from '../src/ids';
-import { parseWhen, replayCommand, runReplay, type CliIo } from '../src/replay-cli';
+import { parseWhen, replayCommand, runReplay, type CliIo } from '../src/cli/replay';
 import { startStack, type Stack } from './harness/stack';
 import { Receiver } from './harness/receiver';
 import { seedApp, seedEndpoint } from './harness/seed';

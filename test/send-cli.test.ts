@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { runSend, type SendInput } from '../src/send-cli';
+import { runSend, type SendInput } from '../src/cli/send';
 import { startStack, type Stack } from './harness/stack';
 import { Receiver } from './harness/receiver';
 import { seedApp, seedEndpoint } from './harness/seed';
 
-const cli = path.join(__dirname, '..', 'dist', 'src', 'cli.js');
+const cli = path.join(__dirname, '..', 'dist', 'src', 'cli', 'index.js');
 
 describe('hookflow send against a real stack', () => {
   let stack: Stack;

@@ -9,7 +9,7 @@ import { eventually } from './harness/wait';
 import { sample } from './harness/prometheus';
 import { freePort } from '../src/temporal/dev-server';
 
-const cli = path.join(__dirname, '..', 'dist', 'src', 'cli.js');
+const cli = path.join(__dirname, '..', 'dist', 'src', 'cli', 'index.js');
 
 /**
  * `hookflow server`, the compiled build as production runs it: API and worker in one

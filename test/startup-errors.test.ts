@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BinaryNotFound, resolveBinary, TEMPORAL_CLI } from '../src/temporal/cli-resolver';
 
-const cli = path.join(__dirname, '..', 'dist', 'src', 'cli.js');
+const cli = path.join(__dirname, '..', 'dist', 'src', 'cli', 'index.js');
 
 /** Runs the built CLI; resolves with its exit code and stderr lines. */
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; lines: string[] }> {

@@ -1,7 +1,5 @@
 import { decide, MISCONFIGURED, type Decision } from '../src/domain/outcome';
-import type { SendOutcome } from '../activities/send';
-import type { RecordResult } from '../activities/record';
-import type { AttemptSummary } from './definitions';
+import type { AttemptSummary, RecordResult, SendOutcome } from './definitions';
 
 /** A send that reached the network, failed on the way, or could not build its request. */
 export type Attempted = Extract<SendOutcome, { kind: 'sent' | 'failed' | 'misconfigured' }>;

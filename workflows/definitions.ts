@@ -91,7 +91,66 @@ export interface DeliverMessageResult {
   attempts: number;
 }
 
+/** The workflow's signature, for clients that start it by name (the dispatcher). */
+export type DeliverMessageWorkflow = (input: DeliverMessageInput) => Promise<DeliverMessageResult>;
+
+/**
+ * What one try at the endpoint came to. Whatever the receiver answers is a `sent` or
+ * `failed` result, never an exception: only our own infrastructure (PostgreSQL) makes this
+ * step throw, and then it is retried. The response is already safe to store.
+ */
+export type SendOutcome =
+  | {
+      kind: 'sent';
+      url: string;
+      statusCode: number;
+      retryAfterSeconds: number | null;
+      response: string;
+      responseTruncated: boolean;
+      durationMs: number;
+      at: string;
+    }
+  | { kind: 'failed'; url: string; errorKind: string; error: string; durationMs: number; at: string }
+  /** A configuration error of ours (a secret the key cannot open, a template that fails). */
+  | { kind: 'misconfigured'; url: string; error: string; at: string }
+  /** Message gone, content pruned, endpoint disabled or deleted: nothing to send. */
+  | { kind: 'cancelled'; reason: string }
+  /** The endpoint's throttle slot is this far away: wait (durably) and call again with slotReserved. */
+  | { kind: 'wait'; waitMs: number };
+
+export interface RecordResult {
+  attemptId: string;
+  /** This attempt ended the endpoint's failing streak (a `message.attempt.recovered` is due). */
+  endedFailingStreak: boolean;
+}
+
 /** One workflow per (message, endpoint) for the first dispatch: a repeated start is a no-op. */
 export function deliveryWorkflowId(msgId: string, endpointId: string): string {
   return `deliver-${msgId}-${endpointId}`;
+}
+
+export interface AttemptResult {
+  summary: AttemptSummary;
+  /** Seconds to wait before the next attempt; null when none will follow. */
+  waitSeconds: number | null;
+}
+
+/** What a deletion removes: an application with everything under it, or one endpoint's rows. */
+export interface DeletionScope {
+  appId: string;
+  /** Set when an endpoint is deleted (its row is already gone); absent for an application. */
+  endpointId?: string;
+}
+
+export interface PruneResult {
+  /** Messages whose payload was removed. */
+  payloads: number;
+  /** Expired idempotency records deleted. */
+  idempotencyRecords: number;
+}
+
+/** An application's retention window: messages with an id below `cutoff` are past it. */
+export interface RetentionApp {
+  id: string;
+  cutoff: string;
 }

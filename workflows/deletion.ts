@@ -1,13 +1,16 @@
 import { continueAsNew, proxyActivities } from '@temporalio/workflow';
-import type { DeletionActivities, DeletionScope } from '../activities/deletion';
+import type { createActivities } from '../activities';
+import type { DeletionScope } from './definitions';
 
-const { stopDeliveries } = proxyActivities<DeletionActivities>({
+type Activities = ReturnType<typeof createActivities>;
+
+const { stopDeliveries } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 const { deleteAppMessages, deleteStrayRows, deleteApplicationRow, updateDeletionTask } =
-  proxyActivities<DeletionActivities>({
+  proxyActivities<Activities>({
     // One short statement each.
     startToCloseTimeout: '2 minutes',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },

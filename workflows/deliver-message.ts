@@ -9,13 +9,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities, AttemptResult } from '../activities';
+import type { createActivities } from '../activities';
 import { cancelledSummary, decisionFor, lifecycleOf, needsLifecycle, summarize } from './attempt-outcome';
 import {
   SA,
   attemptsQuery,
   endpointDisabledSignal,
   retryNowSignal,
+  type AttemptResult,
   type AttemptSummary,
   type DeliverMessageInput,
   type DeliverMessageResult,

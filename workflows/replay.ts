@@ -6,15 +6,16 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
-import type { ReplayActivities } from '../activities/replay';
+import type { createActivities } from '../activities';
 import type { ReplayCursor, ReplayQuery } from '../src/domain/replay';
 import { cancelReplaySignal, progressQuery, type ReplayProgress } from './definitions';
 
-const { countReplay, replayPage, startReplayDeliveries, updateReplayTask } =
-  proxyActivities<ReplayActivities>({
-    startToCloseTimeout: '2 minutes',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-  });
+const { countReplay, replayPage, startReplayDeliveries, updateReplayTask } = proxyActivities<
+  ReturnType<typeof createActivities>
+>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
 
 export interface ReplayCounts {
   total: number | null;

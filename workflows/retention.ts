@@ -1,13 +1,16 @@
 import { continueAsNew, proxyActivities } from '@temporalio/workflow';
-import type { PruneResult, RetentionActivities, RetentionApp } from '../activities/retention';
+import type { createActivities } from '../activities';
+import type { PruneResult, RetentionApp } from './definitions';
 
-const { pruneExpiredPayloads } = proxyActivities<RetentionActivities>({
+type Activities = ReturnType<typeof createActivities>;
+
+const { pruneExpiredPayloads } = proxyActivities<Activities>({
   // Generous: a first pass over a large backlog may take a while; heartbeats show it alive.
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '5 minutes',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5 },
 });
-const { listRetentionApps, deleteExpiredMessages } = proxyActivities<RetentionActivities>({
+const { listRetentionApps, deleteExpiredMessages } = proxyActivities<Activities>({
   // One short statement each.
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5 },

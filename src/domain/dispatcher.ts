@@ -5,8 +5,13 @@ import type { Orm } from '../db/orm';
 import { textArray } from '../db/sql';
 import type { Logger } from '../logger';
 import { metrics } from '../metrics';
-import type { DeliverMessage } from '../../workflows/deliver-message';
-import { SA, deliveryWorkflowId, type DeliverMessageInput, type Trigger } from '../../workflows/definitions';
+import {
+  SA,
+  deliveryWorkflowId,
+  type DeliverMessageInput,
+  type DeliverMessageWorkflow,
+  type Trigger,
+} from '../../workflows/definitions';
 
 export interface DeliveryRef {
   msgId: string;
@@ -367,7 +372,7 @@ export class Dispatcher {
     };
     try {
       // Typed by the workflow's signature (a type import: no workflow code in this process).
-      const handle = await this.opts.temporal.workflow.start<typeof DeliverMessage>('DeliverMessage', {
+      const handle = await this.opts.temporal.workflow.start<DeliverMessageWorkflow>('DeliverMessage', {
         taskQueue: this.opts.taskQueue,
         requestEagerStart: this.opts.eagerStart,
         workflowId,

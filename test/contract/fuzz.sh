@@ -20,7 +20,7 @@ if [ "${HOOKFLOW_FUZZ_IN_NETNS:-}" != 1 ]; then
     "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
   fi
   npm run build --silent
-  TEMPORAL_CLI_PATH=$(node dist/src/cli.js temporal-cli 2>/dev/null)
+  TEMPORAL_CLI_PATH=$(node dist/src/cli/index.js temporal-cli 2>/dev/null)
   export TEMPORAL_CLI_PATH
   if [ "$(id -u)" = 0 ]; then exec unshare -n env HOOKFLOW_FUZZ_IN_NETNS=1 "$0" "$@"; fi
   exec unshare -rn env HOOKFLOW_FUZZ_IN_NETNS=1 "$0" "$@"
@@ -42,7 +42,7 @@ trap cleanup EXIT
 
 # The whole stack (embedded PostgreSQL, Temporal dev server, API and worker) on fresh state.
 HOOKFLOW_STATE_DIR=$STATE HOOKFLOW_ADMIN_TOKEN=$TOKEN PORT=$PORT HOST=127.0.0.1 LOG_LEVEL=warn \
-  node dist/src/cli.js dev >"$LOG" 2>&1 &
+  node dist/src/cli/index.js dev >"$LOG" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 240); do
   curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/v1/health" 2>/dev/null && break

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { ReadyConfig } from '../../src/config';
 
-const cli = path.join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
+const cli = path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'index.js');
 
 /** Environment that makes a production process join a test stack (same keys, same task queue). */
 export function stackEnv(config: ReadyConfig): NodeJS.ProcessEnv {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adminToken, defaultApiUrl, describeError } from '../../src/api-client';
+import { adminToken, defaultApiUrl, describeError } from '../../src/cli/api-client';
 
 /** How the command-line tools find the API and the admin token. */
 describe('api-client', () => {

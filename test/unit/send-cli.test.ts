@@ -1,4 +1,4 @@
-import { formatOutcome, parsePayload, sendInput } from '../../src/send-cli';
+import { formatOutcome, parsePayload, sendInput } from '../../src/cli/send';
 
 /** `hookflow send`: its input rules and how it words outcomes. */
 describe('hookflow send: pure parts', () => {

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, loadConfig, oneProcessDefaults, requireReady } from './config';
-import { BinaryNotFound } from './temporal/cli-resolver';
-import { replayCommand } from './replay-cli';
-import { listenCommand } from './listen-cli';
-import { sendCommand } from './send-cli';
-import { onSignals } from './signals';
+import { ConfigError, loadConfig, oneProcessDefaults, requireReady } from '../config';
+import { BinaryNotFound } from '../temporal/cli-resolver';
+import { replayCommand } from './replay';
+import { listenCommand } from './listen-command';
+import { sendCommand } from './send';
+import { onSignals } from '../signals';
 
 /** `hookflow` — the launcher for development and the production processes. */
 const program = new Command('hookflow').description('Webhook sending service on Temporal and PostgreSQL');
@@ -28,7 +28,7 @@ program
   .command('dev')
   .description('run the whole stack on embedded defaults (what `npm start` runs)')
   .action(async () => {
-    const { runDev } = await import('./launcher');
+    const { runDev } = await import('../launcher');
     await runDev();
   });
 
@@ -41,14 +41,14 @@ program
       loadConfig(),
       opts.skipTemporal ? ['DATABASE_URL'] : ['DATABASE_URL', 'TEMPORAL_ADDRESS'],
     );
-    const { openOrm, migrate } = await import('./db/orm');
+    const { openOrm, migrate } = await import('../db/orm');
     const orm = await openOrm(config.DATABASE_URL);
     const applied = await migrate(orm);
     await orm.close();
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
     if (!opts.skipTemporal) {
-      const { connectClient } = await import('./temporal/connection');
-      const { registerSearchAttributes } = await import('./temporal/search-attributes');
+      const { connectClient } = await import('../temporal/connection');
+      const { registerSearchAttributes } = await import('../temporal/search-attributes');
       const client = await connectClient(config);
       const added = await registerSearchAttributes(client, config.TEMPORAL_NAMESPACE);
       console.log(
@@ -68,10 +68,10 @@ program
  */
 async function runProduction(parts: { api: boolean; worker: boolean }): Promise<void> {
   const config = requireReady(loadConfig(oneProcessDefaults(parts)), [...production]);
-  const { buildServices } = await import('./services');
-  const { createLogger } = await import('./logger');
+  const { buildServices } = await import('../services');
+  const { createLogger } = await import('../logger');
   const log = createLogger(config.LOG_LEVEL);
-  const workers = parts.worker ? await import('./worker') : null;
+  const workers = parts.worker ? await import('../worker') : null;
   const workerConnection = await workers?.connectWorkerConnection(config);
   const services = await buildServices(config, log, { workerConnection });
   const stops: Array<() => Promise<void>> = [() => services.close()];
@@ -86,13 +86,13 @@ async function runProduction(parts: { api: boolean; worker: boolean }): Promise<
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
   }
   if (parts.api) {
-    const { startApi } = await import('./api-server');
+    const { startApi } = await import('../api-server');
     const api = await startApi(services);
     stops.unshift(() => api.close());
     log.info({ url: api.url }, 'api listening');
   } else if (config.HOOKFLOW_WORKER_METRICS_PORT !== undefined) {
     // A worker alone has no HTTP server of its own: /metrics only when a port is given.
-    const { startMetricsServer } = await import('./metrics');
+    const { startMetricsServer } = await import('../metrics');
     const metricsServer = await startMetricsServer({
       ...services,
       port: config.HOOKFLOW_WORKER_METRICS_PORT,
@@ -134,8 +134,8 @@ program
   .option('--test-server', 'the time-skipping test server instead')
   .action(async (opts: { testServer?: boolean }) => {
     const path = await import('node:path');
-    const { resolveBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } = await import('./temporal/cli-resolver');
-    const { stateDir } = await import('./state');
+    const { resolveBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } = await import('../temporal/cli-resolver');
+    const { stateDir } = await import('../state');
     console.log(
       resolveBinary(
         opts.testServer ? TEMPORAL_TEST_SERVER : TEMPORAL_CLI,

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { adminToken, ApiError, defaultApiUrl, expectApi, NO_TOKEN, type ApiTarget } from './api-client';
-import { flagProblem } from './cli-flags';
+import { flagProblem } from './flags';
 
 /**
  * `hookflow send <app> <eventType> [payload]`: posts a message through the API; with

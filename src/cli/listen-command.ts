@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { adminToken, defaultApiUrl, NO_TOKEN } from './api-client';
-import { flagProblem } from './cli-flags';
-import { onSignals } from './signals';
+import { flagProblem } from './flags';
+import { onSignals } from '../signals';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -1,4 +1,4 @@
-import { readState } from './state';
+import { readState } from '../state';
 
 /**
  * The HTTP API as the command-line tools (`replay`, `listen`, `send`) call it: they work
