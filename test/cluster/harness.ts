@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { Connection, Client as TemporalClient } from '@temporalio/client';
 import { composeTemporalSettings, startTemporalServer, type TemporalServer } from '../../src/temporal/server';
@@ -254,6 +255,29 @@ export class Cluster {
     return { repeated: counts.repeated, doubleSuccess: doubles.n, recorded: counts.recorded };
   }
 
+  /** What the cluster looks like, for a failing test's message: delivery states and each process's last words. */
+  async diagnose(): Promise<string> {
+    const states = await this.sql(
+      `select state, dispatched_at is not null as dispatched, count(*)::int as n from deliveries group by 1, 2 order by 1, 2`,
+    ).catch((e) => [{ error: String(e) }]);
+    const procs = [...this.apis, ...this.workers].map(
+      (p, i) =>
+        `--- ${p.kind} ${i} (${p.release.name}, ${p.alive ? 'alive' : `exited ${p.child.exitCode ?? p.child.signalCode}`}):\n` +
+        p.output().split('\n').slice(-12).join('\n'),
+    );
+    return [`deliveries: ${JSON.stringify(states)}`, ...procs].join('\n');
+  }
+
+  /** Runs a check; when it fails, its error carries diagnose()'s picture. */
+  async explain<T>(check: Promise<T>): Promise<T> {
+    try {
+      return await check;
+    } catch (err) {
+      (err as Error).message += `\n${await this.diagnose()}`;
+      throw err;
+    }
+  }
+
   async close(): Promise<void> {
     for (const p of [...this.apis, ...this.workers]) await p.stop().catch(() => undefined);
     await this.temporal.stop().catch(() => undefined);
@@ -273,19 +297,23 @@ export interface LoadResult {
 /**
  * Posts messages round robin across the APIs, `concurrency` at a time, until `count` were
  * sent or `until()` says stop. A request that gets no answer is not retried: only a 202
- * counts as accepted, and only accepted messages must be delivered.
+ * counts as accepted, and only accepted messages must be delivered. `progress` is the
+ * result as it grows, for a test that acts in the middle of the load.
  */
-export async function postLoad(
+export function postLoad(
   urls: () => string[],
   token: string,
   appId: string,
-  opts: { count: number; concurrency?: number; until?: () => boolean },
-): Promise<LoadResult> {
-  const result: LoadResult = { accepted: [], statuses: new Map(), noAnswer: 0 };
+  opts: { count: number; concurrency?: number; until?: () => boolean; perSecond?: number },
+): { progress: LoadResult; done: Promise<LoadResult> } {
+  const progress: LoadResult = { accepted: [], statuses: new Map(), noAnswer: 0 };
   let next = 0;
+  const started = Date.now();
   const one = async () => {
     while (next < opts.count && !opts.until?.()) {
       const n = next++;
+      // A paced load stays below what the cluster delivers, so a test waits for its fault, not a backlog.
+      if (opts.perSecond) await sleep(Math.max(0, started + (n * 1000) / opts.perSecond - Date.now()));
       const targets = urls();
       const url = targets[n % targets.length];
       try {
@@ -295,13 +323,13 @@ export async function postLoad(
           body: JSON.stringify({ eventType: 'load.tick', payload: { n } }),
         });
         const body = await res.text();
-        if (res.status === 202) result.accepted.push(JSON.parse(body).id);
-        else result.statuses.set(res.status, (result.statuses.get(res.status) ?? 0) + 1);
+        if (res.status === 202) progress.accepted.push(JSON.parse(body).id);
+        else progress.statuses.set(res.status, (progress.statuses.get(res.status) ?? 0) + 1);
       } catch {
-        result.noAnswer++;
+        progress.noAnswer++;
       }
     }
   };
-  await Promise.all(Array.from({ length: opts.concurrency ?? 8 }, one));
-  return result;
+  const done = Promise.all(Array.from({ length: opts.concurrency ?? 8 }, one)).then(() => progress);
+  return { progress, done };
 }

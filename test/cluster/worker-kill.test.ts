@@ -42,11 +42,11 @@ describe('cluster: a worker killed mid-attempt', () => {
       timeoutMs: 10_000,
     }).catch(() => undefined);
     release();
-    const result = await load;
+    const result = await load.done;
 
     expect(result.statuses).toEqual(new Map());
     expect(result.noAnswer).toBe(0);
-    await auditDelivered(receiver, result.accepted, ['/hook'], { timeoutMs: 300_000 });
+    await cluster.explain(auditDelivered(receiver, result.accepted, ['/hook'], { timeoutMs: 300_000 }));
     const cut = held.filter((r) => r.clientGone).length;
     process.stderr.write(
       `[cluster] worker kill: ${cut} of ${HELD} held attempts were on the killed worker\n`,
