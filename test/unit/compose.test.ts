@@ -58,7 +58,9 @@ describe('docker-compose.yml', () => {
     );
     const file = path.basename(settings.DYNAMIC_CONFIG_FILE_PATH);
     expect(settings.DYNAMIC_CONFIG_FILE_PATH).toBe(`config/dynamicconfig/${file}`);
-    expect(existsSync(path.join(__dirname, '..', '..', 'deploy', 'temporal', 'dynamicconfig', file))).toBe(true);
+    expect(existsSync(path.join(__dirname, '..', '..', 'deploy', 'temporal', 'dynamicconfig', file))).toBe(
+      true,
+    );
     expect(Number(settings.NUM_HISTORY_SHARDS)).toBeGreaterThan(1);
     expect(settings.DB).toBe('postgres12');
   });
