@@ -144,6 +144,7 @@ export async function runDev(): Promise<void> {
         uiPort: Number(env.HOOKFLOW_TEMPORAL_UI_PORT ?? 8233),
         namespace: base.TEMPORAL_NAMESPACE,
         output,
+        tries: 1,
       };
       const server = await supervise('Temporal dev server', output, () => startDevServer(options)).start();
       say(`Temporal dev server is up (pid ${server.pid}; its log: ${output.logFile})`);

@@ -24,6 +24,8 @@ export interface DevServerOptions {
   extraArgs?: string[];
   /** Where the server's output goes; by default only its last lines are kept, for errors. */
   output?: ChildOutput;
+  /** Spawns before an early exit is final (see below); 1 under a supervisor, which tries again itself. */
+  tries?: number;
 }
 
 export async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -142,7 +144,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       await waitForFrontend(`127.0.0.1:${opts.port}`, child, output, 60_000);
       break;
     } catch (e) {
-      if (!(e instanceof ChildExited) || tries >= 3) {
+      if (!(e instanceof ChildExited) || tries >= (opts.tries ?? 3)) {
         child.kill('SIGKILL');
         throw e;
       }
