@@ -94,7 +94,12 @@ export async function prepareEmbeddedPostgres(
     persistent: true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+      // Its log is kept (`.hookflow/postgres.log`): no failing statement and no DETAIL line
+      // ("Failing row contains (…)" can hold a payload), so no message content reaches it.
+      ...['-c', 'log_min_error_statement=panic', '-c', 'log_error_verbosity=terse'],
+    ],
     // PostgreSQL's stderr and initdb's output, in chunks.
     onLog: (chunk: string) => output.write(chunk),
     onError: (e: unknown) => log(describeError(e).trim()),

@@ -21,7 +21,8 @@ export class ChildOutput {
   constructor(readonly logFile: string | null = null) {
     if (!logFile) return;
     mkdirSync(path.dirname(logFile), { recursive: true });
-    this.file = createWriteStream(logFile, { flags: 'a' });
+    // Readable by its owner only, like the generated keys beside it.
+    this.file = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
     // A log that cannot be written must not take the launcher down with an 'error' event.
     this.file.on('error', () => undefined);
   }
