@@ -46,6 +46,7 @@ export class Supervisor<C extends RunningChild = RunningChild> {
   private stopping = false;
   private wake: (() => void) | null = null;
   private restarting: Promise<void> | null = null;
+  private starting: Promise<C> | null = null;
 
   constructor(private readonly opts: SupervisorOptions<C>) {
     this.rule = opts.rule ?? DEFAULT_RESTART_RULE;
@@ -66,10 +67,11 @@ export class Supervisor<C extends RunningChild = RunningChild> {
     this.wake?.();
   }
 
-  /** Stops the child for good. */
+  /** Stops the child for good, one that is still starting included (SIGTERM to the launcher alone). */
   async stop(): Promise<void> {
     this.stopRestarting();
     await this.restarting?.catch(() => undefined);
+    await this.starting?.catch(() => undefined);
     await this.child?.stop();
     await this.opts.output.close();
   }
@@ -78,7 +80,8 @@ export class Supervisor<C extends RunningChild = RunningChild> {
     for (;;) {
       this.opts.output.begin(`starting ${this.opts.name}`);
       try {
-        const child = await this.opts.start();
+        this.starting = this.opts.start();
+        const child = await this.starting;
         this.watch(child, Date.now());
         return;
       } catch (err) {

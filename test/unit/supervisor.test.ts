@@ -113,4 +113,23 @@ describe('Supervisor', () => {
     expect(s.lines).toEqual([]);
     expect(s.gaveUp).toEqual([]);
   });
+
+  it('stops a child that was still starting when told to stop (SIGTERM to the launcher alone)', async () => {
+    let ready!: () => void;
+    const child = fake(9);
+    const supervisor = new Supervisor<Fake>({
+      name: 'Thing',
+      rule,
+      output: new ChildOutput(),
+      say: () => undefined,
+      onGiveUp: () => undefined,
+      start: () => new Promise((resolve) => (ready = () => resolve(child))),
+    });
+    const started = supervisor.start();
+    const stopped = supervisor.stop();
+    ready();
+    await started;
+    await stopped;
+    expect(child.stopped).toBe(true);
+  });
 });
