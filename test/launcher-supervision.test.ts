@@ -111,6 +111,28 @@ describe('npm start supervises what it starts', () => {
     }, 'health details: Temporal and workers up');
   }, 200_000);
 
+  it('says Temporal is down while it does not answer, and still accepts messages', async () => {
+    // A stopped (not killed) server: nothing to restart, and the window lasts as long as the test needs.
+    const pid = pidOf(dev, 'Temporal dev server');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const { status, body } = await call('GET', '/health/details');
+      expect(status).toBe(200); // PostgreSQL answers
+      expect(body).toMatchObject({
+        status: 'degraded',
+        postgres: { status: 'up' },
+        temporal: { status: 'down' },
+      });
+      expect((await fetch(`${api}/health`)).status).toBe(204);
+      const held = await post(10);
+      process.kill(pid, 'SIGCONT');
+      await delivered([held]);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(dev.out.stdout).not.toContain(`pid ${pid}); restarting`);
+  }, 200_000);
+
   it('restarts a SIGKILLed PostgreSQL; messages posted before and after are delivered', async () => {
     const pid = pidOf(dev, 'PostgreSQL');
     expect(Number(readFileSync(path.join(state, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0])).toBe(
@@ -154,7 +176,7 @@ describe('npm start supervises what it starts', () => {
     );
     expect(output).toContain('invalid value for parameter "shared_buffers": "a lot"');
     expect(output).not.toContain('Cannot read properties');
-    expect(output.trim().split('\n').at(-1)).toBe('hookflow: stopped');
+    expect(broken.out.stdout.trim().split('\n').at(-1)).toBe('hookflow: stopped');
   }, 120_000);
 
   it('exits non-zero with the last words of a child that died and cannot be restarted', async () => {
@@ -179,6 +201,6 @@ describe('npm start supervises what it starts', () => {
     );
     expect(output).toContain('file is not a database');
     expect(output).not.toContain('Temporal dev server restarted');
-    expect(output.trim().split('\n').at(-1)).toBe('hookflow: stopped');
+    expect(dev.out.stdout.trim().split('\n').at(-1)).toBe('hookflow: stopped');
   }, 200_000);
 });
