@@ -22,6 +22,11 @@ export interface TemporalServerOptions {
   /** Where the server's output goes (appended across restarts). */
   logFile: string;
   namespace?: string;
+  /**
+   * Serve the server's metrics in Prometheus' format (its config template's
+   * PROMETHEUS_ENDPOINT), e.g. the `action` counter that approximates Temporal Cloud's metering.
+   */
+  metrics?: boolean;
 }
 
 export interface TemporalServer {
@@ -32,6 +37,8 @@ export interface TemporalServer {
   /** Starts it again on the same ports and databases (after stop() or a kill). */
   start(): Promise<void>;
   logFile: string;
+  /** The Prometheus scrape URL, when started with `metrics`. */
+  metricsUrl?: string;
 }
 
 /**
@@ -99,6 +106,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     taken.add((ports[`${service}_MEMBERSHIP_PORT`] = await freeMembershipPort(taken)));
   }
   ports.FRONTEND_HTTP_PORT = await freePort();
+  const metricsPort = opts.metrics ? await freePort() : null;
   const dynamicConfig = path.join(
     DEPLOY,
     'dynamicconfig',
@@ -113,6 +121,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
     DYNAMIC_CONFIG_FILE_PATH: dynamicConfig,
     LOG_LEVEL: process.env.TEMPORAL_LOG_LEVEL ?? 'warn',
+    ...(metricsPort ? { PROMETHEUS_ENDPOINT: `127.0.0.1:${metricsPort}` } : {}),
   };
   const address = `127.0.0.1:${ports.FRONTEND_GRPC_PORT}`;
   let child: ChildProcess;
@@ -148,7 +157,14 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     await stop();
     throw err;
   }
-  return { address, process: () => child, stop, start, logFile: opts.logFile };
+  return {
+    address,
+    process: () => child,
+    stop,
+    start,
+    logFile: opts.logFile,
+    ...(metricsPort ? { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` } : {}),
+  };
 }
 
 /**
