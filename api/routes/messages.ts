@@ -42,7 +42,7 @@ export interface MessageFilters {
 
 /**
  * Svix's filters on the messages `m` of a list. `after` and `before` are times, compared as
- * ids (they sort by time) on `column`, the list's cursor: `m.id`, or an attempt's id.
+ * ids (they sort by time) on `column`: the message's id, or the attempt's in attempt lists.
  */
 export function messageFilters(
   where: Where,
