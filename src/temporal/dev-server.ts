@@ -53,6 +53,15 @@ function throwIfExited(child: ChildProcess, output: ChildOutput): void {
   throw new ChildExited('Temporal dev server', exit, output.lastWords());
 }
 
+/** Whether something accepts connections on the loopback port. */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    sock.once('connect', () => (sock.destroy(), resolve(true)));
+    sock.once('error', () => resolve(false));
+  });
+}
+
 /** Resolves once the server listens; rejects with ChildExited, its last words, if it stops first. */
 async function waitForPort(
   port: number,
@@ -63,12 +72,7 @@ async function waitForPort(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     throwIfExited(child, output);
-    const open = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1');
-      sock.once('connect', () => (sock.destroy(), resolve(true)));
-      sock.once('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await portOpen(port)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`Temporal dev server did not open port ${port} within ${timeoutMs / 1000}s`);

@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, portIsFree } from './dev-server';
+import { freePort, portIsFree, portOpen } from './dev-server';
 import type { TemporalServerBuild } from './server-build';
 import { projectRoot } from '../state';
 
@@ -58,19 +58,13 @@ async function waitForPort(
   logFile: string,
   timeoutMs: number,
 ): Promise<void> {
-  const net = await import('node:net');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
       throw new Error(`Temporal server exited (${child.exitCode ?? child.signalCode}):\n${tail}`);
     }
-    const open = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1');
-      sock.once('connect', () => (sock.destroy(), resolve(true)));
-      sock.once('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await portOpen(port)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`Temporal server did not open port ${port} within ${timeoutMs / 1000} s (log: ${logFile})`);
