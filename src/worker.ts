@@ -167,8 +167,12 @@ export async function startWorker(
   // A bundle handed in must have been built with the same tracing setting.
   const workflowBundle =
     opts.bundle ?? prebuiltBundle(!!tracing) ?? (await bundleWorkflows({ tracing: !!tracing }));
-  // Workflows on this thread, without the SDK's debugging aids (src/temporal/in-process-workflows.ts).
-  const WorkerClass = config.HOOKFLOW_WORKFLOW_GUARDS ? Worker : InProcessWorker;
+  if (config.HOOKFLOW_WORKFLOW_GUARDS !== undefined)
+    services.log.warn(
+      `HOOKFLOW_WORKFLOW_GUARDS is deprecated: set HOOKFLOW_WORKFLOW_RUNNER=${config.HOOKFLOW_WORKFLOW_RUNNER} instead`,
+    );
+  // By default the SDK's supported worker; in-process is the opt-in of src/temporal/in-process-workflows.ts.
+  const WorkerClass = config.HOOKFLOW_WORKFLOW_RUNNER === 'in-process' ? InProcessWorker : Worker;
   const worker = await WorkerClass.create({
     // Tracing: workflow spans leave through a sink, activity spans through the global provider.
     ...(tracing

@@ -1,15 +1,16 @@
-import { startStack, type Stack } from './harness/stack';
+import { startStack, WORKFLOW_RUNNERS, type Stack } from './harness/stack';
 import { Receiver } from './harness/receiver';
 import { seedApp, seedEndpoint } from './harness/seed';
 import { eventually } from './harness/wait';
 import { SA, attemptsQuery, endpointDisabledSignal } from '../workflows/definitions';
 
-/** Delivery against the real Temporal dev server and PostgreSQL, with loopback receivers. */
-describe('delivery', () => {
+/** Delivery against the real Temporal dev server and PostgreSQL, with loopback receivers; workflows run by each runner. */
+describe.each(WORKFLOW_RUNNERS)('delivery (workflows: %s)', (runner) => {
+  const env = { HOOKFLOW_WORKFLOW_RUNNER: runner };
   let stack: Stack;
   let receiver: Receiver;
   beforeAll(async () => {
-    stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '1,1,1', HOOKFLOW_HTTP_TIMEOUT_MS: '1500' });
+    stack = await startStack({ ...env, HOOKFLOW_RETRY_SCHEDULE: '1,1,1', HOOKFLOW_HTTP_TIMEOUT_MS: '1500' });
     receiver = await new Receiver().listen();
   });
   afterAll(async () => {
@@ -237,7 +238,7 @@ describe('delivery', () => {
   });
 
   it('stops a delivery waiting for its next attempt on endpointDisabled', async () => {
-    const slow = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '3600' });
+    const slow = await startStack({ ...env, HOOKFLOW_RETRY_SCHEDULE: '3600' });
     try {
       const appId = await seedApp(slow.services);
       const ep = await seedEndpoint(slow.services, appId, { url: receiver.url() });

@@ -7,6 +7,9 @@ import { buildServices, type Services } from '../../src/services';
 import { startWorker, type RunningWorker } from '../../src/worker';
 import { startApi, type RunningApi } from '../../src/api-server';
 
+/** Both values of HOOKFLOW_WORKFLOW_RUNNER: the delivery tests run in each. */
+export const WORKFLOW_RUNNERS = ['thread', 'in-process'] as const;
+
 export interface Stack {
   config: ReadyConfig;
   services: Services;
