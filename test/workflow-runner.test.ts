@@ -1,8 +1,7 @@
 import vm from 'node:vm';
 import { randomBytes } from 'node:crypto';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
-import { startStack, type Stack } from './harness/stack';
+import { faultyWorkflowsBundle, startStack, type Stack } from './harness/stack';
 import { Receiver } from './harness/receiver';
 import { seedApp, seedEndpoint } from './harness/seed';
 import { eventually } from './harness/wait';
@@ -107,11 +106,10 @@ describe('workflow runners', () => {
   });
 
   it('fails the task of a workflow that spins (deadlock detection) while the API keeps answering', async () => {
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('./fixtures/workflows/spin'),
-      logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never,
-    });
-    const stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '1' }, { bundle });
+    const stack = await startStack(
+      { HOOKFLOW_RETRY_SCHEDULE: '1' },
+      { bundle: await faultyWorkflowsBundle() },
+    );
     try {
       const handle = await stack.services.temporal.workflow.start('Spin', {
         taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
