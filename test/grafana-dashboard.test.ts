@@ -140,6 +140,11 @@ describe('the Grafana dashboard', () => {
         'every series of the dashboard',
       ).catch(() => expect(last).toEqual([]));
       expect(selectors.some((s) => s.metric.startsWith('temporal_'))).toBe(true);
+      // Every scrape has the SDK's metrics, not only the first (a connection of its own each time).
+      for (let i = 0; i < 3; i++)
+        expect([...(await scrape()).keys()].filter((n) => n.startsWith('temporal_')).length).toBeGreaterThan(
+          10,
+        );
       await broken.terminate('test over');
     });
   });

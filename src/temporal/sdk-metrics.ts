@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { TelemetryOptions } from '@temporalio/worker';
 import { freePort } from './dev-server';
 
@@ -33,14 +34,23 @@ export function sdkMetricsUnavailable(): void {
   source = null;
 }
 
-/** The SDK's metrics in Prometheus' text format, or nothing in a process without a worker. */
-export async function sdkMetricsText(): Promise<string> {
-  if (!source) return '';
-  try {
-    const res = await fetch(source, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? await res.text() : '';
-  } catch {
-    // The worker is shutting down, or its runtime failed to bind: Hookflow's own metrics still answer.
-    return '';
-  }
+/**
+ * The SDK's metrics in Prometheus' text format, or nothing in a process without a worker (or
+ * while its runtime is shutting down): Hookflow's own metrics answer either way. A connection
+ * of its own per scrape (no keep-alive: a pooled socket the exporter has closed would fail it).
+ */
+export function sdkMetricsText(): Promise<string> {
+  const url = source;
+  if (!url) return Promise.resolve('');
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 2000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve(res.statusCode === 200 ? text : ''));
+      res.on('error', () => resolve(''));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(''));
+  });
 }
