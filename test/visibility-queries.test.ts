@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { startStack, type Stack } from './harness/stack';
 import { Receiver } from './harness/receiver';
 import { seedApp, seedEndpoint } from './harness/seed';
 import { eventually } from './harness/wait';
+import { documentedQueries, TEN_MINUTES_AGO } from './harness/operator-queries';
 import { Dispatcher } from '../src/domain/dispatcher';
 import { newId } from '../src/ids';
 import { SA, attemptsQuery, deliveryWorkflowId, retryNowSignal } from '../workflows/definitions';
@@ -15,17 +14,6 @@ import { SA, attemptsQuery, deliveryWorkflowId, retryNowSignal } from '../workfl
  * delivery in each state. Search attributes never say what a later state made false: a
  * delivery that succeeded at once has no HookflowStatus at all.
  */
-const TEN_MINUTES_AGO = '2026-01-01T11:50:00Z';
-
-function documentedQueries(): Record<string, string> {
-  const doc = readFileSync(path.join(__dirname, '..', 'docs', 'operations.md'), 'utf8');
-  const out: Record<string, string> = {};
-  const re =
-    /^# (Stuck|Failing|Failed|Delivered after retries|Delivered, at once or after retries)\b.*\n.*--query "(.*)"$/gm;
-  for (const m of doc.matchAll(re)) out[m[1]] = m[2];
-  return out;
-}
-
 describe('visibility queries for operators', () => {
   let stack: Stack;
   let receiver: Receiver;
