@@ -5,6 +5,7 @@ import { auditDelivered } from './harness/audit';
 import { eventually } from './harness/wait';
 import { postMany } from './harness/post';
 import { startWorker, type RunningWorker } from '../src/worker';
+import { ApplicationLimits } from '../src/domain/app-limits';
 
 /** How many deliveries to `path` the receiver had got when `id` first arrived. */
 function arrivedBefore(receiver: Receiver, path: string, id: string): number {
@@ -62,6 +63,29 @@ describe('fair delivery across applications', () => {
       await receiver.close();
     }
   }, 600_000);
+
+  it("reads each application's maxInFlight for the fair queue, the setting standing in for the rest", async () => {
+    const stack = await startStack({}, { worker: false });
+    try {
+      const limited = (await stack.call('POST', '/api/v1/app', { name: 'Limited', maxInFlight: 3 })).body.id;
+      const other = await seedApp(stack.services);
+      const limits = new ApplicationLimits({ orm: stack.services.orm, fallback: 7, log: stack.services.log });
+      // Answered from memory at once (the setting), then from PostgreSQL once read.
+      expect(limits.limitOf(limited)).toBe(7);
+      await eventually(() => limits.limitOf(limited) === 3, 'the limit read');
+      expect(limits.limitOf(other)).toBe(7);
+      const fair = new ApplicationLimits({
+        orm: stack.services.orm,
+        fallback: null,
+        log: stack.services.log,
+      });
+      fair.limitOf(other);
+      await eventually(() => fair.limitOf(limited) === 3, 'the limit read');
+      expect(fair.limitOf(other)).toBeNull();
+    } finally {
+      await stack.close();
+    }
+  });
 
   it("hands B's task out before A's backlog on Temporal's task queue (fairness key per application)", async () => {
     // No worker yet: every start is a plain one, and A's then B's tasks wait in the task queue.
