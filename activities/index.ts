@@ -44,7 +44,12 @@ export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
       deps.dispatcher.attemptStarted(input.appId, input.workflowId);
       return step(input).then(
         (result) => {
-          deps.dispatcher.attemptEnded(input.workflowId, result.kind === 'attempted' && !!result.recorded);
+          const attempted = result.kind === 'attempted' ? result : null;
+          deps.dispatcher.attemptEnded(
+            input.workflowId,
+            !!attempted?.recorded,
+            attempted && 'durationMs' in attempted.sent ? attempted.sent.durationMs : undefined,
+          );
           return result;
         },
         (err: unknown) => {

@@ -1,5 +1,5 @@
 import { perItem, type CpuMs } from './cpu';
-import type { BenchApp } from './hookflow-client';
+import { HookflowClient, type BenchApp } from './hookflow-client';
 import type { Ctx } from './scenarios';
 import { latencyOf, round, runPool, track, type Latency } from './util';
 
@@ -15,10 +15,23 @@ export interface FairnessPhase {
   a: number;
   /** From A's first POST (or the replay's POST) to A's last receipt. */
   drainSeconds: number;
-  /** B's messages sent while A drained, and their POST-to-receipt. */
-  b: { sent: number; latency: Latency | null };
+  /**
+   * B's messages sent while A drained, and their POST-to-receipt; split into POST to workflow
+   * start (the API's answer and the wait in the dispatcher's queue) and start to receipt (the
+   * start, the attempt and everything else in flight on the machine).
+   */
+  b: {
+    sent: number;
+    latency: Latency | null;
+    /** POST to the 202. */
+    answer: Latency | null;
+    toStart: Latency | null;
+    startToReceipt: Latency | null;
+  };
   /** CPU ms per delivery (A's and B's) of each process over the phase. */
   cpuMs: CpuMs | null;
+  /** The dispatcher's places in flight (health details, once a second): min, median, max. */
+  places: { min: number; median: number; max: number } | null;
 }
 
 export interface Fairness {
@@ -38,12 +51,12 @@ const timeoutFor = (n: number) => 60_000 + n * 120;
  * Sends one message of B every 500 ms until stopped; `stop` resolves with each message's
  * send time and id once every send has its answer.
  */
-function sendEveryHalfSecond(ctx: Ctx, app: BenchApp) {
-  const sent: Array<Promise<{ at: number; id: string }>> = [];
+function sendEveryHalfSecond(client: HookflowClient, app: BenchApp) {
+  const sent: Array<Promise<{ at: number; id: string; answered: number }>> = [];
   let n = 0;
   const send = () => {
     const at = performance.now();
-    const p = ctx.hookflow.send(app.id, n++).then((id) => ({ at, id }));
+    const p = client.send(app.id, n++).then((id) => ({ at, id, answered: performance.now() }));
     p.catch(() => undefined);
     sent.push(p);
   };
@@ -64,7 +77,7 @@ async function phase(
   title: string,
   scope: string,
   a: number,
-  b: BenchApp | null,
+  b: { app: BenchApp; client: HookflowClient } | null,
   start: () => Promise<void>,
 ): Promise<FairnessPhase> {
   const bar = ctx.progress.start(title, a, 'received');
@@ -72,28 +85,61 @@ async function phase(
   arrived.catch(() => undefined);
   const cpuBefore = ctx.cpu.read();
   const started = performance.now();
-  const stopB = b ? sendEveryHalfSecond(ctx, b) : null;
-  let bSent: Array<{ at: number; id: string }> = [];
+  const stopB = b ? sendEveryHalfSecond(b.client, b.app) : null;
+  const places: number[] = [];
+  const watch = setInterval(() => {
+    fetch(`${ctx.stack.apiUrl}/api/v1/health/details`)
+      .then((r) => r.json() as Promise<{ fairness?: { places?: number } }>)
+      .then((d) => d.fairness?.places !== undefined && places.push(d.fairness.places))
+      .catch(() => undefined);
+  }, 1000);
+  let bSent: Array<{ at: number; id: string; answered: number }> = [];
   try {
     await track(bar, Promise.all([start(), arrived]), () => ctx.receiver.count(scope));
   } finally {
+    clearInterval(watch);
     bSent = (await stopB?.()) ?? [];
   }
   const cpuAfter = ctx.cpu.read();
   ctx.progress.finish();
   const last = Math.max(...ctx.receiver.timesOf(scope));
   // B's last messages may still be on their way: each counts once it arrives.
-  const bPath = b?.endpoints[0].path ?? '';
+  const bPath = b?.app.endpoints[0].path ?? '';
   const bLatencies: number[] = [];
+  const toStart: number[] = [];
+  const startToReceipt: number[] = [];
   for (const s of bSent) {
     const at = await waitForReceipt(ctx, bPath, s.id);
     bLatencies.push(at - s.at);
+    // The server's start time, on the same clock (one machine): where B's time went.
+    const startedAt = await ctx.temporal.workflow
+      .getHandle(`deliver-${s.id}-${b!.app.endpoints[0].id}`)
+      .describe()
+      .then((d) => d.startTime.getTime() - performance.timeOrigin)
+      .catch(() => null);
+    if (startedAt === null) continue;
+    toStart.push(startedAt - s.at);
+    startToReceipt.push(at - startedAt);
   }
+  const latency = (values: number[]) => (values.length ? latencyOf(values) : null);
   return {
     a,
     drainSeconds: round((last - started) / 1000, 2),
-    b: { sent: bSent.length, latency: bLatencies.length ? latencyOf(bLatencies) : null },
+    b: {
+      sent: bSent.length,
+      latency: latency(bLatencies),
+      answer: latency(bSent.map((x) => x.answered - x.at)),
+      toStart: latency(toStart),
+      startToReceipt: latency(startToReceipt),
+    },
     cpuMs: perItem(cpuBefore, cpuAfter, a + bSent.length, HOOKFLOW_STACK),
+    places: places.length
+      ? {
+          min: Math.min(...places),
+          median: [...places].sort((x, y) => x - y)[Math.floor(places.length / 2)],
+          max: Math.max(...places),
+        }
+      : null,
   };
 }
 
@@ -121,8 +167,24 @@ export async function fairness(
   n: number,
   settle: () => Promise<unknown>,
 ): Promise<Fairness> {
-  const b = await ctx.hookflow.createApp(`${scope}b`, 1);
-  ctx.receiver.secrets.set(b.endpoints[0].path, b.endpoints[0].secret);
+  const app = await ctx.hookflow.createApp(`${scope}b`, 1);
+  ctx.receiver.secrets.set(app.endpoints[0].path, app.endpoints[0].secret);
+  // B is another tenant's service: connections of its own, not a turn in A's pool.
+  const client = new HookflowClient(ctx.stack, ctx.receiverUrl, 2);
+  try {
+    return await phases(ctx, scope, n, settle, { app, client });
+  } finally {
+    await client.close();
+  }
+}
+
+async function phases(
+  ctx: Ctx,
+  scope: string,
+  n: number,
+  settle: () => Promise<unknown>,
+  b: { app: BenchApp; client: HookflowClient },
+): Promise<Fairness> {
   const postAll = (app: BenchApp) => () =>
     runPool(n, ctx.concurrency, async (i) => void (await ctx.hookflow.send(app.id, i)));
 

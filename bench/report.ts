@@ -370,6 +370,10 @@ function fairnessRows(f: Fairness): Row[] {
     [label(`replays ${f.messages}, B two a second`), f.replayWithB],
   ] as const;
   for (const [name, p] of phases) {
+    const split = (q: 'p50' | 'p95' | 'max') =>
+      p.b.toStart && p.b.startToReceipt
+        ? `; POST → 202 ${p.b.answer?.[q]}, POST → workflow start ${p.b.toStart[q]}, start → receipt ${p.b.startToReceipt[q]}`
+        : '';
     if (p.b.latency)
       for (const q of ['p50', 'p95', 'max'] as const)
         rows.push([
@@ -379,7 +383,7 @@ function fairnessRows(f: Fairness): Row[] {
           null,
           null,
           null,
-          `${p.b.sent} of B's messages`,
+          `${p.b.sent} of B's messages${split(q)}`,
         ]);
     rows.push([
       name,
@@ -392,7 +396,18 @@ function fairnessRows(f: Fairness): Row[] {
         ? `${p.a} deliveries from the first POST to the last receipt`
         : `${(p.drainSeconds / f.alone.drainSeconds).toFixed(2)}× the drain with B silent`,
     ]);
-    rows.push([name, 'CPU ms per delivery, stack ↓', p.cpuMs?.stack, null, null, null, cpuNote(p.cpuMs)]);
+    const places = p.places
+      ? `; places in flight ${p.places.min}–${p.places.max}, median ${p.places.median}`
+      : '';
+    rows.push([
+      name,
+      'CPU ms per delivery, stack ↓',
+      p.cpuMs?.stack,
+      null,
+      null,
+      null,
+      cpuNote(p.cpuMs) + places,
+    ]);
   }
   return rows;
 }

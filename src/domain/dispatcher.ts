@@ -6,6 +6,7 @@ import { textArray } from '../db/sql';
 import type { Logger } from '../logger';
 import { metrics } from '../metrics';
 import { FairQueue, type FairnessSnapshot } from './fair-queue';
+import { DepthLimit } from './depth-limit';
 import {
   SA,
   deliveryWorkflowId,
@@ -25,6 +26,8 @@ export interface DeliveryRef {
 const YIELD_HOLD_MS = 1000;
 /** The longest spell of yielding, and the full-speed spell that follows one that long. */
 const YIELD_MAX_MS = 30_000;
+/** How long after two applications last took turns the places stay at the depth limit. */
+const SHARED_HOLD_MS = 5_000;
 
 const keyOf = (ref: DeliveryRef) => `${ref.msgId} ${ref.endpointId}`;
 
@@ -51,6 +54,8 @@ export type StartOutcome = 'eager' | true | false;
 /** A delivery's place in flight: released when its start returns, or for an eager start when its attempt ends. */
 interface Place {
   entry: Entry;
+  /** When it was admitted (performance.now()). */
+  since: number;
   ended: boolean;
   /** The first attempt's record stamped `dispatched_at` itself (activities/record.ts). */
   recorded: boolean;
@@ -124,11 +129,28 @@ export class Dispatcher {
   private readonly maxQueued: number;
   /** Deliveries left to the reconciler since start: the queue was full, or their start failed. */
   private readonly deferredCounts = { queueFull: 0, startFailed: 0 };
+  /**
+   * While applications share the dispatcher, places in flight are kept to what keeps the
+   * machine busy (src/domain/depth-limit.ts): a message admitted at its turn then does not wait
+   * behind a deep pipeline of another application's deliveries. Learnt from eager deliveries'
+   * time in their place; one application alone keeps every place.
+   */
+  private readonly depth: DepthLimit;
+  /** The application admitted last, and until when two have been taking turns. */
+  private lastApp: string | null = null;
+  private sharedUntil = -Infinity;
 
   constructor(private readonly opts: DispatcherOptions) {
     this.concurrency = opts.concurrency ?? 32;
     this.maxQueued = opts.maxQueued ?? 100_000;
     this.queue = new FairQueue({ places: this.concurrency, limitOf: opts.limitOf });
+    this.depth = new DepthLimit({ max: this.concurrency });
+  }
+
+  /** Places this moment: one while the API is saturated, the depth limit while applications share. */
+  private get places(): number {
+    if (this.yielding) return 1;
+    return performance.now() < this.sharedUntil ? this.depth.limit : this.concurrency;
   }
 
   get backlog(): number {
@@ -149,8 +171,12 @@ export class Dispatcher {
   }
 
   /** What health details and /metrics show of the fair queue: how many applications wait, are busy, are at their limit. */
-  fairness(): FairnessSnapshot & { attemptsOutsidePlaces: number } {
-    return { ...this.queue.snapshot(), attemptsOutsidePlaces: this.attempts.size };
+  fairness(): FairnessSnapshot & { attemptsOutsidePlaces: number; places: number } {
+    return {
+      ...this.queue.snapshot(),
+      attemptsOutsidePlaces: this.attempts.size,
+      places: performance.now() < this.sharedUntil ? this.depth.limit : this.concurrency,
+    };
   }
 
   /** Deliveries of new messages, stored undispatched: started in turn with every application's. */
@@ -301,16 +327,28 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    while (this.inFlight < (this.yielding ? 1 : this.concurrency) && this.queue.size > 0) {
+    while (this.inFlight < this.places && this.queue.size > 0) {
       // Null when every application waiting is at its limit: one of their deliveries ending pumps again.
       const next = this.queue.take();
       if (!next) break;
+      const now = performance.now();
+      if (next.appId !== this.lastApp) {
+        if (this.lastApp !== null) this.sharedUntil = now + SHARED_HOLD_MS;
+        this.lastApp = next.appId;
+      }
       const entry = next.item;
       const { ref, workflowId } = entry;
       this.inFlight++;
       // Registered before the start: an eager start's attempt can begin, and end, before the
       // start's promise resolves here.
-      const place: Place = { entry, ended: false, recorded: false, attempting: false, timer: null };
+      const place: Place = {
+        entry,
+        since: now,
+        ended: false,
+        recorded: false,
+        attempting: false,
+        timer: null,
+      };
       if (this.opts.eagerStart && !this.running.has(workflowId)) this.running.set(workflowId, place);
       this.startDelivery(ref, workflowId, entry.trigger, entry.replayTaskId)
         .then(async (started) => {
@@ -381,9 +419,10 @@ export class Dispatcher {
    * Called by the attempt step of this process's worker when an attempt ends (any outcome);
    * `recorded` when its record stamped `dispatched_at`. An eager start's first attempt that
    * was recorded needs no stamp of the dispatcher's own: in the common case a delivery's row
-   * is updated once, by its record, not twice (BENCHMARKS.md, round 6).
+   * is updated once, by its record, not twice (BENCHMARKS.md, round 6). `httpMs`: the time
+   * the receiver took to answer, left out of the time in place the depth limit learns from.
    */
-  attemptEnded(workflowId: string, recorded = false): void {
+  attemptEnded(workflowId: string, recorded = false, httpMs?: number): void {
     const appId = this.attempts.get(workflowId);
     if (appId !== undefined) {
       this.attempts.delete(workflowId);
@@ -392,6 +431,10 @@ export class Dispatcher {
     }
     const place = this.running.get(workflowId);
     if (!place) return;
+    if (!place.ended && httpMs !== undefined) {
+      const now = performance.now();
+      this.depth.observe(now - place.since - httpMs, this.inFlight, now);
+    }
     place.ended = true;
     place.recorded = recorded;
     if (!place.timer) return; // the start has not returned yet: its own callbacks stamp and release
