@@ -71,6 +71,10 @@ export const metrics = {
     'hookflow_dispatch_app_in_flight_max',
     'The most deliveries any one application has in flight in this process (started and awaiting their first attempt, or being attempted): one tenant holding every place shows here',
   ),
+  dispatchPlaces: gauge(
+    'hookflow_dispatch_places',
+    "Deliveries this process's dispatcher lets be in flight at once now: HOOKFLOW_DISPATCH_CONCURRENCY, 1 while the API is saturated, or the depth limit while applications take turns",
+  ),
   undispatched: gauge(
     'hookflow_undispatched_deliveries',
     'Deliveries stored in PostgreSQL whose workflow start is not yet confirmed (an eager first attempt confirms it when it ends; the reconciler picks up the rest)',
@@ -117,7 +121,13 @@ export interface ScrapeSources {
   orm?: Orm;
   dispatcher?: {
     readonly backlog: number;
-    fairness(): { waiting: number; inFlight: number; atLimit: number; busiest: { inFlight: number } };
+    fairness(): {
+      waiting: number;
+      inFlight: number;
+      atLimit: number;
+      busiest: { inFlight: number };
+      places: number;
+    };
   };
 }
 
@@ -130,6 +140,7 @@ export async function scrape(sources: ScrapeSources): Promise<{ contentType: str
     metrics.dispatchApplications.set({ state: 'in_flight' }, f.inFlight);
     metrics.dispatchApplications.set({ state: 'at_limit' }, f.atLimit);
     metrics.dispatchBusiestInFlight.set(f.busiest.inFlight);
+    metrics.dispatchPlaces.set(f.places);
   }
   if (sources.orm) await refreshDatabaseGauges(sources.orm);
   return { contentType: registry.contentType, body: await registry.metrics() };

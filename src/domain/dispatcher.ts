@@ -136,7 +136,7 @@ export class Dispatcher {
    * time in their place; one application alone keeps every place.
    */
   private readonly depth: DepthLimit;
-  /** The application admitted last, and until when two have been taking turns. */
+  /** The application admitted last, and until when two busy ones have been taking turns. */
   private lastApp: string | null = null;
   private sharedUntil = -Infinity;
 
@@ -333,7 +333,8 @@ export class Dispatcher {
       if (!next) break;
       const now = performance.now();
       if (next.appId !== this.lastApp) {
-        if (this.lastApp !== null) this.sharedUntil = now + SHARED_HOLD_MS;
+        // Taking turns: the one before still has deliveries waiting or in flight.
+        if (this.lastApp !== null && this.queue.busy(this.lastApp)) this.sharedUntil = now + SHARED_HOLD_MS;
         this.lastApp = next.appId;
       }
       const entry = next.item;

@@ -148,6 +148,11 @@ export class FairQueue<T> {
     return this.inFlight.get(appId) ?? 0;
   }
 
+  /** The application has deliveries waiting or in flight. */
+  busy(appId: string): boolean {
+    return this.waiting.has(appId) || this.inFlight.has(appId);
+  }
+
   /** Everything waiting, first deliveries before replays within each application; the queue is left empty. */
   drain(): T[] {
     const out: T[] = [];

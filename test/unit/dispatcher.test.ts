@@ -276,6 +276,39 @@ describe('Dispatcher', () => {
       expect(started(f)).toEqual(['A1', 'A2', 'A3']);
     });
 
+    it('keeps fewer places while applications take turns and the machine is busy; all of them for one alone', async () => {
+      const f = fakes([], true);
+      const d = dispatcher(f, { concurrency: 16, eagerStart: true });
+      const ended = new Set<string>();
+      /** Answers the starts, lets `ms` pass, then ends every attempt in flight (the receiver answered at once). */
+      const round = async (ms: number) => {
+        f.starts.forEach((s) => s.resolved || s.resolve());
+        await jest.advanceTimersByTimeAsync(ms);
+        for (const s of f.starts.filter((s) => !ended.has(s.id))) {
+          ended.add(s.id);
+          d.attemptEnded(s.id, true, 0);
+        }
+        await settle();
+      };
+      d.enqueue(Array.from({ length: 300 }, (_, i) => of(i % 2 ? 'B' : 'A', i)));
+      await settle();
+      expect(d.fairness().places).toBe(16);
+      // One round where deliveries came through fast, then rounds where 16 in flight take ten times as long.
+      await round(10);
+      for (let i = 0; i < 4; i++) await round(300);
+      const shared = d.fairness().places;
+      expect(shared).toBeGreaterThanOrEqual(4);
+      expect(shared).toBeLessThan(10);
+      expect(d.stats().inFlight).toBeLessThanOrEqual(shared);
+      // B's are done; A alone, once the turns are 5 s behind: every place again.
+      for (let i = 0; i < 40 && d.stats().queued > 0; i++) await round(300);
+      d.enqueue(Array.from({ length: 40 }, (_, i) => of('A', 1000 + i)));
+      await round(5000);
+      await round(10);
+      expect(d.fairness().places).toBe(16);
+      expect(d.stats().inFlight).toBe(16);
+    });
+
     it('counts an attempt that outlasts its hold as in flight until it ends', async () => {
       const f = fakes([], true);
       const d = dispatcher(f, { concurrency: 8, eagerStart: true, holdMaxMs: 1000, limitOf: () => 1 });

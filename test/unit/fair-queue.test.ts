@@ -55,6 +55,7 @@ describe('FairQueue: which application goes next', () => {
     expect(admitAll(q, true)).toEqual(['a1', 'a2']);
     expect(q.take()).toBeNull();
     expect(q.snapshot()).toMatchObject({ waiting: 1, inFlight: 1, atLimit: 1 });
+    expect([q.busy('A'), q.busy('B')]).toEqual([true, false]);
     q.push('B', 'b1');
     expect(q.take()!.item).toBe('b1');
     q.finished('A');
