@@ -64,7 +64,7 @@ describe('fair delivery across applications', () => {
     }
   }, 600_000);
 
-  it("reads each application's maxInFlight for the fair queue, the setting standing in for the rest", async () => {
+  it("reads each application's maxInFlight for the fair queue (the setting stands in); health and /metrics show the queue", async () => {
     const stack = await startStack({}, { worker: false });
     try {
       const limited = (await stack.call('POST', '/api/v1/app', { name: 'Limited', maxInFlight: 3 })).body.id;
@@ -82,6 +82,23 @@ describe('fair delivery across applications', () => {
       fair.limitOf(other);
       await eventually(() => fair.limitOf(limited) === 3, 'the limit read');
       expect(fair.limitOf(other)).toBeNull();
+
+      // What operators see: counts, no application ids (health details is public).
+      const details = await stack.call('GET', '/api/v1/health/details', undefined, null);
+      expect(details.body.fairness).toEqual({
+        limitPerApplication: 'fair share',
+        waiting: 0,
+        inFlight: 0,
+        atLimit: 0,
+        busiest: { inFlight: 0, waiting: 0 },
+        attemptsOutsidePlaces: 0,
+        places: 32,
+      });
+      const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+      for (const state of ['waiting', 'in_flight', 'at_limit'])
+        expect(metrics).toContain(`hookflow_dispatch_applications{state="${state}"} 0`);
+      expect(metrics).toMatch(/^hookflow_dispatch_places 32$/m);
+      expect(metrics).toMatch(/^hookflow_dispatch_app_in_flight_max 0$/m);
     } finally {
       await stack.close();
     }

@@ -34,7 +34,7 @@ const keyOf = (ref: DeliveryRef) => `${ref.msgId} ${ref.endpointId}`;
 /**
  * Temporal's task-queue priority (1 first … 5 last; 3 is the default): replays after first
  * deliveries, resends and Hookflow's own workflows. Every workflow task of a delivery has its
- * workflow's priority, retries included (docs/design.md, "Fairness").
+ * workflow's priority, retries included (docs/design.md, "Fairness across applications").
  */
 const PRIORITY: Record<Trigger, number> = { scheduled: 3, manual: 3, replay: 4 };
 
