@@ -37,19 +37,27 @@ export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
   const step = makeAttemptStep(full);
   return {
     attempt: makeAttempt(full),
-    // The dispatcher admits the next delivery when this one's attempt ends (src/domain/dispatcher.ts).
+    // The dispatcher admits the next delivery when this one's attempt ends (src/domain/dispatcher.ts),
+    // and counts attempts it did not admit (retries) against their application's fair share.
     // A recorded attempt stamped the delivery dispatched itself, so the dispatcher need not.
-    attemptStep: (input: Parameters<typeof step>[0]) =>
-      step(input).then(
+    attemptStep: (input: Parameters<typeof step>[0]) => {
+      deps.dispatcher.attemptStarted(input.appId, input.workflowId);
+      return step(input).then(
         (result) => {
-          deps.dispatcher.attemptEnded(input.workflowId, result.kind === 'attempted' && !!result.recorded);
+          const attempted = result.kind === 'attempted' ? result : null;
+          deps.dispatcher.attemptEnded(
+            input.workflowId,
+            !!attempted?.recorded,
+            attempted && 'durationMs' in attempted.sent ? attempted.sent.durationMs : undefined,
+          );
           return result;
         },
         (err: unknown) => {
           deps.dispatcher.attemptEnded(input.workflowId);
           throw err;
         },
-      ),
+      );
+    },
     recordAttempt: makeRecord(full),
     afterAttempt: makeAfterAttempt(full),
     async settleDelivery(input: {

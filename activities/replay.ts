@@ -1,5 +1,6 @@
+import { Context } from '@temporalio/activity';
 import type { Orm } from '../src/db/orm';
-import type { Dispatcher } from '../src/domain/dispatcher';
+import type { Dispatcher, StartOutcome } from '../src/domain/dispatcher';
 import type { Logger } from '../src/logger';
 import {
   replayCount,
@@ -32,6 +33,14 @@ export interface ReplayTaskUpdate {
   data: Record<string, unknown>;
 }
 
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // Outside an activity (tests).
+  }
+}
+
 /** Activities of the ReplayDeliveries workflow: page the query, start deliveries, record progress. */
 export function createReplayActivities(deps: { orm: Orm; dispatcher: Dispatcher; log: Logger }) {
   const db = () => deps.orm.em.getConnection();
@@ -52,16 +61,27 @@ export function createReplayActivities(deps: { orm: Orm; dispatcher: Dispatcher;
     },
 
     async startReplayDeliveries(input: StartReplayInput): Promise<StartReplayResult> {
-      const outcomes = await Promise.all(
-        input.rows.map((row) =>
-          deps.dispatcher.startDelivery(
-            { msgId: row.msgId, endpointId: row.endpointId, appId: input.appId, eventType: row.eventType },
-            replayDeliveryId(input.taskId, row.msgId, row.endpointId),
-            'replay',
-            input.taskId,
-          ),
-        ),
-      );
+      // In the dispatcher's fair queue: a replay takes its turns with every application's
+      // deliveries, behind its own application's new messages, so it may wait; heartbeats say
+      // it is alive (a worker that dies is noticed, and the chunk runs again elsewhere).
+      const alive = setInterval(heartbeat, 10_000);
+      let outcomes: StartOutcome[];
+      try {
+        outcomes = await deps.dispatcher.startReplays(
+          input.rows.map((row) => ({
+            ref: {
+              msgId: row.msgId,
+              endpointId: row.endpointId,
+              appId: input.appId,
+              eventType: row.eventType,
+            },
+            workflowId: replayDeliveryId(input.taskId, row.msgId, row.endpointId),
+          })),
+          input.taskId,
+        );
+      } finally {
+        clearInterval(alive);
+      }
       // Recorded after the starts, so a crash in between leaves the rows "missing" and the
       // restarted page finds them again (and is told they were already started).
       const missing = input.rows.filter((r) => r.missing);

@@ -28,7 +28,7 @@ export class HookflowClient {
   }
 
   private async call(
-    method: 'POST' | 'GET',
+    method: 'POST' | 'GET' | 'PATCH',
     path: string,
     body?: unknown,
   ): Promise<{ status: number; json: any }> {
@@ -103,6 +103,25 @@ export class HookflowClient {
     const res = await this.call('POST', `/api/v1/app/${appId}/msg`, messageBody(n));
     if (res.status !== 202) throw new Error(`POST /msg answered ${res.status}: ${JSON.stringify(res.json)}`);
     return res.json.id;
+  }
+
+  /** Points an endpoint at another path of the receiver (PATCH /endpoint). */
+  async moveEndpoint(appId: string, endpointId: string, path: string): Promise<void> {
+    const res = await this.call('PATCH', `/api/v1/app/${appId}/endpoint/${endpointId}`, {
+      url: this.receiverUrl + path,
+    });
+    if (res.status !== 200)
+      throw new Error(`PATCH /endpoint answered ${res.status}: ${JSON.stringify(res.json)}`);
+  }
+
+  /** Starts a bulk replay of the application (POST /replay); resolves once it is accepted. */
+  async replay(
+    appId: string,
+    body: { since: string; until: string; status: 'all' | 'failed' },
+  ): Promise<void> {
+    const res = await this.call('POST', `/api/v1/app/${appId}/replay`, body);
+    if (res.status !== 202)
+      throw new Error(`POST /replay answered ${res.status}: ${JSON.stringify(res.json)}`);
   }
 
   async countMessages(appId: string): Promise<number> {

@@ -5,6 +5,7 @@ import type { CpuMs } from './cpu';
 import type { Delivered, FanOut, Ingest } from './scenarios';
 import type { Breakdown } from './breakdown';
 import type { TableBytes } from './tables';
+import type { Fairness } from './fairness';
 
 export interface Machine {
   cores: number;
@@ -54,6 +55,8 @@ export interface Results {
   ingest?: Ingest;
   /** The same burst to an app with no endpoint: the API and PostgreSQL alone. */
   ingestNoEndpoint?: Ingest;
+  /** Issue 22: application B's deliveries while application A's burst or replay drains. */
+  fairness?: Fairness;
   /** Table bytes per 1,000 deliveries, and what a retention pass leaves. */
   tables?: TableBytes;
   /** With --temporal server: what Temporal's databases (persistence and visibility) grew by, per end-to-end delivery. */
@@ -309,6 +312,7 @@ export function markdown(r: Results): string {
       cpuNote(r.fanOutMany.cpuMs),
     ]);
   }
+  if (r.fairness) rows.push(...fairnessRows(r.fairness));
   rows.push([
     'peak RSS',
     'API + worker MB ↓',
@@ -375,6 +379,58 @@ export function markdown(r: Results): string {
     ...targets,
     '',
   ].join('\n');
+}
+
+/** B's latency while A drains, A's drain with and without B, CPU per delivery: Hookflow's column only. */
+function fairnessRows(f: Fairness): Row[] {
+  const label = (what: string) => `fairness, A ${what}`;
+  const rows: Row[] = [];
+  const phases = [
+    [label(`posts ${f.messages}, B silent`), f.alone],
+    [label(`posts ${f.messages}, B two a second`), f.withB],
+    [label(`replays ${f.messages}, B two a second`), f.replayWithB],
+  ] as const;
+  for (const [name, p] of phases) {
+    const split = (q: 'p50' | 'p95' | 'max') =>
+      p.b.toStart && p.b.startToReceipt
+        ? `; POST → 202 ${p.b.answer?.[q]}, POST → workflow start ${p.b.toStart[q]}, start → receipt ${p.b.startToReceipt[q]}`
+        : '';
+    if (p.b.latency)
+      for (const q of ['p50', 'p95', 'max'] as const)
+        rows.push([
+          name,
+          `B send→receipt ${q} ms ↓`,
+          p.b.latency[q],
+          null,
+          null,
+          null,
+          `${p.b.sent} of B's messages${split(q)}`,
+        ]);
+    rows.push([
+      name,
+      "A's drain, s ↓",
+      p.drainSeconds,
+      null,
+      null,
+      null,
+      p === f.alone
+        ? `${p.a} deliveries from the first POST to the last receipt`
+        : `${(p.drainSeconds / f.alone.drainSeconds).toFixed(2)}× the drain with B silent`,
+    ]);
+    const places = p.places
+      ? `; places in flight ${p.places.min}–${p.places.max}, median ${p.places.median}`
+      : '';
+    rows.push([
+      name,
+      'CPU ms per delivery, stack ↓',
+      p.cpuMs?.stack,
+      null,
+      null,
+      null,
+      cpuNote(p.cpuMs) + places,
+    ]);
+  }
+  return rows;
 }
 
 /** Table bytes per 1,000 deliveries, and what one retention pass over everything left. */

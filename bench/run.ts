@@ -10,13 +10,23 @@ import { HookflowClient } from './hookflow-client';
 import { BenchReceiver } from './receiver';
 import { gitCommit, machine, markdown, type Results } from './report';
 import { bareTemporal, endToEnd, fanOut, ingest, pooled, rawHttp, type Ctx } from './scenarios';
+import { fairness } from './fairness';
 import { REPO, startStack, type Child, type Stack } from './stack';
 import { targets } from './targets';
 import { freePort } from '../src/temporal/dev-server';
 import { Progress, round } from './util';
 
 const SERVER_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=384';
-const SCENARIOS = ['raw', 'temporal', 'temporal-local', 'e2e', 'fanout', 'ingest', 'retention'] as const;
+const SCENARIOS = [
+  'raw',
+  'temporal',
+  'temporal-local',
+  'e2e',
+  'fanout',
+  'ingest',
+  'fairness',
+  'retention',
+] as const;
 /**
  * Waits until the Temporal server and PostgreSQL are idle (each under 5% of a core for two
  * seconds running), 150 s at most: a scenario leaves timer tasks that fire later (the
@@ -58,6 +68,12 @@ const program = new Command('npm run bench --')
     1000,
   )
   .option('--ingest-seconds <n>', 'length of the ingest burst', (v) => parseInt(v, 10), 10)
+  .option(
+    '--fairness-messages <n>',
+    "application A's burst (and replay) in the fairness scenario",
+    (v) => parseInt(v, 10),
+    10_000,
+  )
   .option(
     '--only <list>',
     `comma-separated subset of ${SCENARIOS.join(',')}, or the extra ${EXTRA.join(',')}`,
@@ -106,6 +122,7 @@ interface Opts {
   concurrency: number;
   ingestSeconds: number;
   fanoutMessages: number;
+  fairnessMessages: number;
   only?: string;
   temporalDb: 'file' | 'memory';
   temporal: 'dev' | 'server';
@@ -125,6 +142,7 @@ async function main(): Promise<number> {
   const messages = Math.max(1, Math.round(opts.messages * opts.scale));
   const ingestSeconds = Math.max(1, Math.round(opts.ingestSeconds * opts.scale));
   const fanOutMessages = Math.max(1, Math.round(opts.fanoutMessages * opts.scale));
+  const fairnessMessages = Math.max(1, Math.round(opts.fairnessMessages * opts.scale));
   const env: Record<string, string> = {
     // The small-install memory budget docs/operations.md gives for `hookflow server`
     // (what a ~512 MB container gets); `--env NODE_OPTIONS=` runs without it.
@@ -361,6 +379,12 @@ async function main(): Promise<number> {
     await step(
       'fanout',
       async () => void (results.fanOutMany = await fanOut(ctx, 'fanmany', fanOutMessages, 10)),
+    );
+    // A burst, a replay and a silent run of 10,000 each: the longest of all.
+    await step(
+      'fairness',
+      async () =>
+        void (results.fairness = await fairness(ctx, 'fair', fairnessMessages, () => untilQuiet(quietFor))),
     );
     // Last: it deletes what the others stored.
     await step(

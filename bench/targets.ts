@@ -10,8 +10,9 @@ function ingestRuns(r: Results): Array<[string, Ingest]> {
 }
 
 /**
- * The targets of the current round: issue 12 (the attempt), issue 13 (ingest), and issue 24
- * (end to end at least 0.85× the local-activity baseline with the SDK's supported worker).
+ * The targets of the current round: issue 12 (the attempt), issue 13 (ingest), issue 22
+ * (fairness), and issue 24 (end to end at least 0.85× the local-activity baseline with the
+ * SDK's supported worker).
  */
 export function targets(r: Results): Results['targets'] {
   const out: Results['targets'] = {};
@@ -49,6 +50,27 @@ export function targets(r: Results): Results['targets'] {
       value: `${r.rssMb.apiPlusWorker} MB`,
       met: r.rssMb.apiPlusWorker < 300,
     };
+  const f = r.fairness;
+  if (f) {
+    for (const [what, p] of [
+      ['burst', f.withB],
+      ['replay', f.replayWithB],
+    ] as const) {
+      const l = p.b.latency;
+      if (!l) continue;
+      out[`fairness: B's send→receipt while A's ${what} drains, p95 / max`] = {
+        target: '< 1 s / < 2 s',
+        value: `${l.p95} / ${l.max} ms (p50 ${l.p50} ms)`,
+        met: l.p95 < 1000 && l.max < 2000,
+      };
+    }
+    const slower = f.withB.drainSeconds / f.alone.drainSeconds;
+    out["fairness: A's drain with B posting two a second vs B silent"] = {
+      target: '≤ 1.1×',
+      value: `${slower.toFixed(2)}× (${f.withB.drainSeconds} vs ${f.alone.drainSeconds} s)`,
+      met: slower <= 1.1,
+    };
+  }
   for (const [key, i] of ingestRuns(r)) {
     const what = `${key} (${i.endpoints} endpoint${i.endpoints === 1 ? '' : 's'})`;
     const floor = i.endpoints === 0 ? 2000 : 1000;

@@ -42,6 +42,20 @@ const cidrList = z
     }
   });
 
+/** A limit on an application's deliveries in flight: a whole number, or `fair` (unset) for its fair share. */
+const inFlightLimit = z
+  .string()
+  .trim()
+  .transform((raw, ctx) => {
+    if (raw === 'fair') return null;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < 1 || n > 10_000) {
+      ctx.addIssue({ code: 'custom', message: 'must be "fair" or a whole number from 1 to 10000' });
+      return z.NEVER;
+    }
+    return n;
+  });
+
 const url = (schemes: string[]) =>
   z.url({ message: 'must be a URL' }).refine((u) => schemes.some((s) => u.startsWith(`${s}:`)), {
     message: `must start with ${schemes.join(' or ')}`,
@@ -89,6 +103,12 @@ const settings = z.object({
   HOOKFLOW_RECONCILE_SECONDS: z.coerce.number().int().min(1).default(60),
   /** Workflow starts in flight at once per API process; the rest wait in memory, then in PostgreSQL. */
   HOOKFLOW_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /**
+   * Deliveries in flight at once for any one application, per process (an application's own
+   * `maxInFlight` wins); unset or `fair`: no fixed limit, but while others wait an application
+   * gets its fair share of the dispatch places (src/domain/fair-queue.ts).
+   */
+  HOOKFLOW_APP_MAX_IN_FLIGHT: inFlightLimit.default(null),
   /** The longest an eagerly started delivery keeps its dispatch place waiting for its first attempt. */
   HOOKFLOW_DISPATCH_HOLD_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
   /** Message requests in flight from which the dispatcher yields to the API (one delivery at a time); 0 never. */

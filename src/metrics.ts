@@ -64,6 +64,20 @@ export const metrics = {
     'Deliveries this API process left to the reconciler, by reason: queue_full (past maxQueued), start_failed (Temporal did not take the start)',
     ['reason'],
   ),
+  dispatchApplications: (registry.getSingleMetric('hookflow_dispatch_applications') ??
+    new client.Gauge({
+      name: 'hookflow_dispatch_applications',
+      help: "Applications in this process's fair queue, by state: waiting (deliveries waiting to start), in_flight (deliveries started or attempted now), at_limit (waiting, held back by their maxInFlight or HOOKFLOW_APP_MAX_IN_FLIGHT)",
+      labelNames: ['state'],
+    })) as client.Gauge<string>,
+  dispatchBusiestInFlight: gauge(
+    'hookflow_dispatch_app_in_flight_max',
+    'The most deliveries any one application has in flight in this process (started and awaiting their first attempt, or being attempted): one tenant holding every place shows here',
+  ),
+  dispatchPlaces: gauge(
+    'hookflow_dispatch_places',
+    "Deliveries this process's dispatcher lets be in flight at once now: HOOKFLOW_DISPATCH_CONCURRENCY, 1 while the API is saturated, or the depth limit while applications take turns",
+  ),
   undispatched: gauge(
     'hookflow_undispatched_deliveries',
     'Deliveries stored in PostgreSQL whose workflow start is not yet confirmed (an eager first attempt confirms it when it ends; the reconciler picks up the rest)',
@@ -146,12 +160,29 @@ async function refreshDatabaseGauges(orm: Orm): Promise<void> {
 /** What the gauges read on scrape come from. */
 export interface ScrapeSources {
   orm?: Orm;
-  dispatcher?: { readonly backlog: number };
+  dispatcher?: {
+    readonly backlog: number;
+    fairness(): {
+      waiting: number;
+      inFlight: number;
+      atLimit: number;
+      busiest: { inFlight: number };
+      places: number;
+    };
+  };
 }
 
 /** The exposition text, with the gauges that are read on scrape brought up to date. */
 export async function scrape(sources: ScrapeSources): Promise<{ contentType: string; body: string }> {
-  if (sources.dispatcher) metrics.dispatchBacklog.set(sources.dispatcher.backlog);
+  if (sources.dispatcher) {
+    metrics.dispatchBacklog.set(sources.dispatcher.backlog);
+    const f = sources.dispatcher.fairness();
+    metrics.dispatchApplications.set({ state: 'waiting' }, f.waiting);
+    metrics.dispatchApplications.set({ state: 'in_flight' }, f.inFlight);
+    metrics.dispatchApplications.set({ state: 'at_limit' }, f.atLimit);
+    metrics.dispatchBusiestInFlight.set(f.busiest.inFlight);
+    metrics.dispatchPlaces.set(f.places);
+  }
   if (sources.orm) await refreshDatabaseGauges(sources.orm);
   const [own, sdk] = await Promise.all([registry.metrics(), sdkMetricsText()]);
   return { contentType: registry.contentType, body: sdk ? `${own}\n${sdk}` : own };

@@ -5,6 +5,7 @@ import { createLogger, type Logger } from './logger';
 import { SecretBox } from './domain/crypto';
 import { Tokens } from './domain/tokens';
 import { Dispatcher } from './domain/dispatcher';
+import { ApplicationLimits } from './domain/app-limits';
 import { EndpointLifecycle } from './domain/endpoint-lifecycle';
 import { OperationalWebhooks } from './domain/operational-webhooks';
 import type { NativeConnection } from '@temporalio/worker';
@@ -52,6 +53,7 @@ export async function buildServices(
     config.HOOKFLOW_OPERATIONAL_WEBHOOK_URL,
     config.TEMPORAL_TASK_QUEUE,
   );
+  const limits = new ApplicationLimits({ orm, fallback: config.HOOKFLOW_APP_MAX_IN_FLIGHT, log });
   const dispatcher = new Dispatcher({
     orm,
     temporal,
@@ -63,6 +65,7 @@ export async function buildServices(
     yieldAt: config.HOOKFLOW_DISPATCH_YIELD_AT,
     holdMaxMs: config.HOOKFLOW_DISPATCH_HOLD_MS,
     eagerStart: !!opts.workerConnection,
+    limitOf: (appId) => limits.limitOf(appId),
     log,
   });
   const lifecycle = new EndpointLifecycle({

@@ -36,6 +36,7 @@ describe('applications API', () => {
       updatedAt: expect.any(String),
       webhooksEnabled: true,
       retentionDays: null,
+      maxInFlight: null,
     });
     expect((await stack.call('GET', `/api/v1/app/${res.body.id}`)).body).toEqual(res.body);
     expect((await stack.call('GET', `/api/v1/app/${u}`)).body).toEqual(res.body);
@@ -163,6 +164,27 @@ describe('applications API', () => {
       rateLimit: null,
       uid: 'patched-' + app.id.slice(4).toLowerCase(),
     });
+  });
+
+  it('keeps maxInFlight (Hookflow) through a Svix-shaped PUT; PATCH sets and clears it; bad values are 422', async () => {
+    const app = (await stack.call('POST', '/api/v1/app', { name: 'Limited', maxInFlight: 5 })).body;
+    expect(app.maxInFlight).toBe(5);
+    const put = await stack.call('PUT', `/api/v1/app/${app.id}`, { name: 'Limited, renamed' });
+    expect(put.body).toMatchObject({ name: 'Limited, renamed', maxInFlight: 5 });
+    expect((await stack.call('PATCH', `/api/v1/app/${app.id}`, { maxInFlight: 12 })).body.maxInFlight).toBe(
+      12,
+    );
+    expect((await db('select max_in_flight from applications where id = ?', [app.id]))[0]).toEqual({
+      max_in_flight: 12,
+    });
+    expect((await stack.call('PATCH', `/api/v1/app/${app.id}`, { maxInFlight: null })).body.maxInFlight).toBe(
+      null,
+    );
+    for (const bad of [0, 10_001, 1.5, '5']) {
+      const res = await stack.call('PATCH', `/api/v1/app/${app.id}`, { maxInFlight: bad });
+      expect(res.status).toBe(422);
+      expect(res.body.detail[0].loc).toEqual(['body', 'maxInFlight']);
+    }
   });
 
   it('PATCH to a taken uid is 409 and changes nothing', async () => {

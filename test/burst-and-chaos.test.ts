@@ -3,33 +3,10 @@ import { Receiver } from './harness/receiver';
 import { seedApp, seedEndpoint } from './harness/seed';
 import { auditDelivered } from './harness/audit';
 import { spawnWorker } from './harness/processes';
+import { postMany } from './harness/post';
 
 /** Load and misbehaving receivers: everything accepted is delivered, each ending in an audit. */
 describe('bursts and misbehaving receivers', () => {
-  async function postMany(
-    stack: Awaited<ReturnType<typeof startStack>>,
-    appId: string,
-    n: number,
-    concurrency = 16,
-  ): Promise<string[]> {
-    const ids: string[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < n) {
-          const i = next++;
-          const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, {
-            eventType: 'burst.item',
-            payload: { i },
-          });
-          expect(res.status).toBe(202);
-          ids.push(res.body.id);
-        }
-      }),
-    );
-    return ids;
-  }
-
   it('accepts a burst far beyond the dispatch rate and drains it with nothing lost', async () => {
     // Two workflow starts at a time: the API must still accept everything at once.
     const stack = await startStack({ HOOKFLOW_DISPATCH_CONCURRENCY: '2' });

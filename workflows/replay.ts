@@ -3,6 +3,7 @@ import {
   continueAsNew,
   isCancellation,
   proxyActivities,
+  type RetryPolicy,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
@@ -10,11 +11,17 @@ import type { createActivities } from '../activities';
 import type { ReplayCursor, ReplayQuery } from '../src/domain/replay';
 import { cancelReplaySignal, progressQuery, type ReplayProgress } from './definitions';
 
-const { countReplay, replayPage, startReplayDeliveries, updateReplayTask } = proxyActivities<
-  ReturnType<typeof createActivities>
->({
+const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
+const { countReplay, replayPage, updateReplayTask } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  retry,
+});
+// A chunk's deliveries wait their turns in the dispatcher's fair queue, behind every other
+// application's: no fixed bound on how long that takes, so the activity heartbeats instead.
+const { startReplayDeliveries } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry,
 });
 
 export interface ReplayCounts {

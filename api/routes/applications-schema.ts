@@ -20,8 +20,18 @@ export const metadata = z
 
 const rate = z.number().int().min(1).max(65535);
 
+/** Hookflow's limit on an application's deliveries in flight at once (per process); null: the setting, or a fair share. */
+const maxInFlight = z
+  .number()
+  .int()
+  .min(1)
+  .max(10_000)
+  .describe(
+    'Hookflow: deliveries of this application started or attempted at once, per process; null: HOOKFLOW_APP_MAX_IN_FLIGHT, or a fair share of the dispatch places while other applications wait',
+  );
+
 /**
- * Svix's ApplicationIn, plus Hookflow's `webhooksEnabled` and `retentionDays`. Svix SDKs
+ * Svix's ApplicationIn, plus Hookflow's `webhooksEnabled`, `retentionDays` and `maxInFlight`. Svix SDKs
  * send the rate as `throttleRate` (and 1.x SDKs also as its older name `rateLimit`); both
  * are accepted and `throttleRate` wins when both are given.
  */
@@ -34,6 +44,7 @@ export const appIn = z
     metadata: metadata.optional(),
     webhooksEnabled: z.boolean().optional(),
     retentionDays: z.number().int().min(1).max(3650).nullish(),
+    maxInFlight: maxInFlight.nullish(),
   })
   .strict()
   .meta({ id: 'ApplicationIn' });
@@ -55,6 +66,7 @@ export const appOutSchema = z
     updatedAt: z.string(),
     webhooksEnabled: z.boolean(),
     retentionDays: z.number().int().nullable(),
+    maxInFlight: z.number().int().nullable(),
   })
   .meta({ id: 'ApplicationOut' });
 
@@ -73,5 +85,6 @@ export function appOut(a: Application) {
     updatedAt: new Date(a.updatedAt).toISOString(),
     webhooksEnabled: a.webhooksEnabled,
     retentionDays: a.retentionDays,
+    maxInFlight: a.maxInFlight ?? null,
   };
 }

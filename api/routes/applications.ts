@@ -46,6 +46,7 @@ export async function insertApp(
     metadata: input.metadata ?? {},
     webhooksEnabled: input.webhooksEnabled ?? true,
     retentionDays: input.retentionDays ?? null,
+    maxInFlight: input.maxInFlight ?? null,
     createdAt: now,
     updatedAt: now,
   });
@@ -88,6 +89,7 @@ function rowToApp(r: Record<string, unknown>): Application {
     metadata: (r.metadata as Record<string, string>) ?? {},
     webhooksEnabled: r.webhooks_enabled as boolean,
     retentionDays: (r.retention_days as number) ?? null,
+    maxInFlight: (r.max_in_flight as number) ?? null,
     createdAt: new Date(r.created_at as string),
     updatedAt: new Date(r.updated_at as string),
   };
@@ -222,6 +224,7 @@ export function applicationsRouter(deps: ApiDeps): Router {
       existing.metadata = body.metadata ?? {};
       if (body.webhooksEnabled !== undefined) existing.webhooksEnabled = body.webhooksEnabled;
       if (body.retentionDays !== undefined) existing.retentionDays = body.retentionDays;
+      if (body.maxInFlight !== undefined) existing.maxInFlight = body.maxInFlight;
       return ok(appOut(await save(em, existing)));
     },
   );
@@ -253,6 +256,7 @@ export function applicationsRouter(deps: ApiDeps): Router {
       // Switching webhooks back on does not send what was stored meanwhile: replay-missing does.
       if (body.webhooksEnabled !== undefined) app.webhooksEnabled = body.webhooksEnabled;
       if (body.retentionDays !== undefined) app.retentionDays = body.retentionDays;
+      if (body.maxInFlight !== undefined) app.maxInFlight = body.maxInFlight;
       return ok(appOut(await save(em, app)));
     },
   );

@@ -74,6 +74,11 @@ export function healthRouter({ orm, temporal, config, dispatcher }: ApiDeps): Ro
         ...dispatcher.stats(),
         undispatched: undispatched.ok ? Number(undispatched.value[0]?.n ?? 0) : null,
       },
+      // Applications waiting, in flight and at their limit in this process (counts only: no ids on this public route).
+      fairness: {
+        limitPerApplication: config.HOOKFLOW_APP_MAX_IN_FLIGHT ?? 'fair share',
+        ...dispatcher.fairness(),
+      },
     };
     res.status(db.ok ? 200 : 503).json(body);
   });

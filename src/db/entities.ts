@@ -14,6 +14,8 @@ export interface Application {
   metadata: Record<string, string>;
   webhooksEnabled: boolean;
   retentionDays: number | null;
+  /** Deliveries in flight at once at most, per process (Hookflow extension); null: the setting, or a fair share. */
+  maxInFlight?: number | null;
   /** Set when a delete was asked for: hidden from the API while its rows are removed. */
   deletedAt?: Date | null;
   createdAt: Date;
@@ -163,6 +165,7 @@ export const ApplicationSchema = new EntitySchema<Application>({
     metadata: { type: 'json' },
     webhooksEnabled: { type: 'boolean', default: true },
     retentionDays: { type: 'integer', nullable: true },
+    maxInFlight: { type: 'integer', nullable: true },
     deletedAt: { type: 'Date', nullable: true },
     ...timestamps,
   },

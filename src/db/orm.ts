@@ -7,6 +7,7 @@ import { Migration20261201000000_attempt_once } from './migrations/Migration2026
 import { Migration20261201100000_message_content } from './migrations/Migration20261201100000_message_content';
 import { Migration20261201200000_data_lifecycle } from './migrations/Migration20261201200000_data_lifecycle';
 import { Migration20261201300000_revoked_tokens } from './migrations/Migration20261201300000_revoked_tokens';
+import { Migration20261206100000_app_max_in_flight } from './migrations/Migration20261206100000_app_max_in_flight';
 
 export type Orm = MikroORM;
 
@@ -17,6 +18,7 @@ const migrationsList = [
   { name: 'Migration20261201100000_message_content', class: Migration20261201100000_message_content },
   { name: 'Migration20261201200000_data_lifecycle', class: Migration20261201200000_data_lifecycle },
   { name: 'Migration20261201300000_revoked_tokens', class: Migration20261201300000_revoked_tokens },
+  { name: 'Migration20261206100000_app_max_in_flight', class: Migration20261206100000_app_max_in_flight },
 ];
 
 export function ormOptions(databaseUrl: string, poolMax = 10): Options {

@@ -5,6 +5,8 @@ import type { Orm } from '../db/orm';
 import { textArray } from '../db/sql';
 import type { Logger } from '../logger';
 import { metrics } from '../metrics';
+import { FairQueue, type FairnessSnapshot } from './fair-queue';
+import { DepthLimit } from './depth-limit';
 import {
   SA,
   deliveryWorkflowId,
@@ -24,15 +26,41 @@ export interface DeliveryRef {
 const YIELD_HOLD_MS = 1000;
 /** The longest spell of yielding, and the full-speed spell that follows one that long. */
 const YIELD_MAX_MS = 30_000;
+/** How long after two applications last took turns the places stay at the depth limit. */
+const SHARED_HOLD_MS = 5_000;
 
 const keyOf = (ref: DeliveryRef) => `${ref.msgId} ${ref.endpointId}`;
 
+/**
+ * Temporal's task-queue priority (1 first … 5 last; 3 is the default): replays after first
+ * deliveries, resends and Hookflow's own workflows. Every workflow task of a delivery has its
+ * workflow's priority, retries included (docs/design.md, "Fairness across applications").
+ */
+const PRIORITY: Record<Trigger, number> = { scheduled: 3, manual: 3, replay: 4 };
+
+/** A start waiting in the fair queue. */
+interface Entry {
+  ref: DeliveryRef;
+  workflowId: string;
+  trigger: 'scheduled' | 'replay';
+  replayTaskId?: string;
+  /** A replay waits for its start's outcome; a scheduled delivery's failure is left to the reconciler. */
+  settle?: { resolve(started: StartOutcome): void; reject(err: unknown): void };
+}
+
+/** `'eager'`: started, its first task handed to this process's worker; true: started; false: the id was taken. */
+export type StartOutcome = 'eager' | true | false;
+
 /** A delivery's place in flight: released when its start returns, or for an eager start when its attempt ends. */
 interface Place {
-  ref: DeliveryRef;
+  entry: Entry;
+  /** When it was admitted (performance.now()). */
+  since: number;
   ended: boolean;
   /** The first attempt's record stamped `dispatched_at` itself (activities/record.ts). */
   recorded: boolean;
+  /** Its attempt is under way on this process's worker (`attemptStarted`). */
+  attempting: boolean;
   timer: NodeJS.Timeout | null;
 }
 
@@ -64,6 +92,8 @@ export interface DispatcherOptions {
    * and delivered after it. 0: never.
    */
   yieldAt?: number;
+  /** An application's hard limit on deliveries in flight (src/domain/app-limits.ts); null or absent: its fair share. */
+  limitOf?: (appId: string) => number | null;
 }
 
 /**
@@ -73,7 +103,8 @@ export interface DispatcherOptions {
  * A start that fails (Temporal down) leaves the row undispatched for the reconciler.
  */
 export class Dispatcher {
-  private readonly queue: DeliveryRef[] = [];
+  /** Starts waiting for a place, admitted across applications in turn (src/domain/fair-queue.ts). */
+  private readonly queue: FairQueue<Entry>;
   private inFlight = 0;
   /**
    * Deliveries started eagerly whose first attempt runs on this process's worker, each
@@ -83,6 +114,12 @@ export class Dispatcher {
    * out of order and cost the server more (docs/design.md, "Admission").
    */
   private readonly running = new Map<string, Place>();
+  /**
+   * Attempts running on this process's worker that hold no place (retries, replays past their
+   * hold, deliveries started elsewhere), by workflow id → application: they count against
+   * their application's share of the places, so its retry wave is admitted in turn too.
+   */
+  private readonly attempts = new Map<string, string>();
   /** Queued or being started here (`msgId endpointId`): the reconciler leaves them alone. */
   private readonly pending = new Set<string>();
   /** Message requests being handled by this process's API (`ingesting`). */
@@ -92,21 +129,39 @@ export class Dispatcher {
   private readonly maxQueued: number;
   /** Deliveries left to the reconciler since start: the queue was full, or their start failed. */
   private readonly deferredCounts = { queueFull: 0, startFailed: 0 };
+  /**
+   * While applications share the dispatcher, places in flight are kept to what keeps the
+   * machine busy (src/domain/depth-limit.ts): a message admitted at its turn then does not wait
+   * behind a deep pipeline of another application's deliveries. Learnt from eager deliveries'
+   * time in their place; one application alone keeps every place.
+   */
+  private readonly depth: DepthLimit;
+  /** The application admitted last, and until when two busy ones have been taking turns. */
+  private lastApp: string | null = null;
+  private sharedUntil = -Infinity;
 
   constructor(private readonly opts: DispatcherOptions) {
     this.concurrency = opts.concurrency ?? 32;
     this.maxQueued = opts.maxQueued ?? 100_000;
+    this.queue = new FairQueue({ places: this.concurrency, limitOf: opts.limitOf });
+    this.depth = new DepthLimit({ max: this.concurrency });
+  }
+
+  /** Places this moment: one while the API is saturated, the depth limit while applications share. */
+  private get places(): number {
+    if (this.yielding) return 1;
+    return performance.now() < this.sharedUntil ? this.depth.limit : this.concurrency;
   }
 
   get backlog(): number {
-    return this.queue.length + this.inFlight;
+    return this.queue.size + this.inFlight;
   }
 
   /** What /api/v1/health/details shows of this process's dispatcher. */
   stats() {
     return {
       backlog: this.backlog,
-      queued: this.queue.length,
+      queued: this.queue.size,
       inFlight: this.inFlight,
       /** Of those in flight, eager starts waiting for their first attempt to end on this process's worker. */
       awaitingAttempt: this.held,
@@ -115,20 +170,68 @@ export class Dispatcher {
     };
   }
 
+  /** What health details and /metrics show of the fair queue: how many applications wait, are busy, are at their limit. */
+  fairness(): FairnessSnapshot & { attemptsOutsidePlaces: number; places: number } {
+    return {
+      ...this.queue.snapshot(),
+      attemptsOutsidePlaces: this.attempts.size,
+      places: performance.now() < this.sharedUntil ? this.depth.limit : this.concurrency,
+    };
+  }
+
+  /** Deliveries of new messages, stored undispatched: started in turn with every application's. */
   enqueue(refs: DeliveryRef[]): void {
     // Stopping: the rows are committed, and the reconciler starts them.
     if (this.stopped) return;
     for (const ref of refs) {
-      if (this.queue.length >= this.maxQueued) {
+      if (this.queue.size >= this.maxQueued) {
         // Stored and undispatched: the reconciler starts it from PostgreSQL.
         this.deferredCounts.queueFull++;
         metrics.dispatchDeferred.inc({ reason: 'queue_full' });
         continue;
       }
-      this.queue.push(ref);
-      this.pending.add(keyOf(ref));
+      this.push(ref);
     }
     this.pump();
+  }
+
+  private push(ref: DeliveryRef): void {
+    const workflowId = deliveryWorkflowId(ref.msgId, ref.endpointId);
+    this.queue.push(ref.appId, { ref, workflowId, trigger: 'scheduled' });
+    this.pending.add(keyOf(ref));
+  }
+
+  /** A scheduled delivery no longer held here: the reconciler may take its row again. */
+  private unpend(entry: Entry): void {
+    if (entry.trigger === 'scheduled') this.pending.delete(keyOf(entry.ref));
+  }
+
+  /**
+   * A replay's deliveries (bulk replay, recover, replay-missing): started in turn with every
+   * application's, after their own application's new messages. Resolves with each start's
+   * outcome once all have one; rejects with the first failure (the activity is retried, and
+   * the ids already started answer false).
+   */
+  async startReplays(
+    items: Array<{ ref: DeliveryRef; workflowId: string }>,
+    replayTaskId: string,
+  ): Promise<StartOutcome[]> {
+    if (this.stopped) throw new Error('Dispatcher stopped: the replay continues on another worker');
+    const outcomes = items.map(
+      ({ ref, workflowId }) =>
+        new Promise<StartOutcome>((resolve, reject) =>
+          this.queue.push(
+            ref.appId,
+            { ref, workflowId, trigger: 'replay', replayTaskId, settle: { resolve, reject } },
+            'replay',
+          ),
+        ),
+    );
+    this.pump();
+    const settled = await Promise.allSettled(outcomes);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<StartOutcome>).value);
   }
 
   /** Wraps the handling of one message request: while many are in flight, deliveries wait. */
@@ -193,7 +296,7 @@ export class Dispatcher {
 
   /** Starts still to make or under way: what `idle` waits for (not the attempts they hold). */
   private get unstarted(): number {
-    return this.queue.length + this.inFlight - this.held;
+    return this.queue.size + this.inFlight - this.held;
   }
 
   private stopped = false;
@@ -205,7 +308,10 @@ export class Dispatcher {
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const ref of this.queue.splice(0)) this.pending.delete(keyOf(ref));
+    for (const entry of this.queue.drain()) {
+      this.unpend(entry);
+      entry.settle?.reject(new Error('Dispatcher stopped: the replay continues on another worker'));
+    }
     this.notifyIdle();
     await this.idle();
     // Attempts still held (their worker stopped first, or elsewhere): their starts are stamped now.
@@ -221,30 +327,50 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    while (this.inFlight < (this.yielding ? 1 : this.concurrency) && this.queue.length > 0) {
-      const ref = this.queue.shift()!;
+    while (this.inFlight < this.places && this.queue.size > 0) {
+      // Null when every application waiting is at its limit: one of their deliveries ending pumps again.
+      const next = this.queue.take();
+      if (!next) break;
+      const now = performance.now();
+      if (next.appId !== this.lastApp) {
+        // Taking turns: the one before still has deliveries waiting or in flight.
+        if (this.lastApp !== null && this.queue.busy(this.lastApp)) this.sharedUntil = now + SHARED_HOLD_MS;
+        this.lastApp = next.appId;
+      }
+      const entry = next.item;
+      const { ref, workflowId } = entry;
       this.inFlight++;
-      // Registered before the start: an eager start's attempt can end before the start's
-      // promise resolves here.
-      const workflowId = deliveryWorkflowId(ref.msgId, ref.endpointId);
-      const place: Place = { ref, ended: false, recorded: false, timer: null };
+      // Registered before the start: an eager start's attempt can begin, and end, before the
+      // start's promise resolves here.
+      const place: Place = {
+        entry,
+        since: now,
+        ended: false,
+        recorded: false,
+        attempting: false,
+        timer: null,
+      };
       if (this.opts.eagerStart && !this.running.has(workflowId)) this.running.set(workflowId, place);
-      this.startDelivery(ref, workflowId, 'scheduled')
+      this.startDelivery(ref, workflowId, entry.trigger, entry.replayTaskId)
         .then(async (started) => {
+          entry.settle?.resolve(started);
           const held = started === 'eager' && this.running.get(workflowId) === place;
           // Started elsewhere (or already): stamp now. Started here: the attempt's end decides.
-          if (!held) return this.markDispatched(ref, workflowId);
+          if (!held) return this.stampOf(entry);
           if (place.ended) {
-            if (!place.recorded) this.stampStarted(ref, workflowId);
+            if (!place.recorded) this.stampStarted(entry);
             return;
           }
           // Held until attemptEnded, or holdMaxMs at most: a slow endpoint must not hold
           // the dispatcher's places (nor, while it yields, its only one) for its whole timeout.
-          place.timer = setTimeout(() => this.attemptEnded(workflowId), this.opts.holdMaxMs ?? 1000);
+          place.timer = setTimeout(() => {
+            if (this.running.get(workflowId) === place) this.giveBack(workflowId, place);
+          }, this.opts.holdMaxMs ?? 1000);
           place.timer.unref();
           this.notifyIdle();
         })
         .catch((err) => {
+          if (entry.settle) return entry.settle.reject(err);
           this.deferredCounts.startFailed++;
           metrics.dispatchDeferred.inc({ reason: 'start_failed' });
           this.opts.log.warn(
@@ -255,15 +381,16 @@ export class Dispatcher {
         .finally(() => {
           // Held: the reconciler keeps leaving it alone until its attempt ends (attemptEnded).
           if (place.timer) return;
-          this.pending.delete(keyOf(ref));
+          this.unpend(entry);
           if (this.running.get(workflowId) === place) this.running.delete(workflowId);
-          this.release();
+          this.release(ref.appId);
         });
     }
   }
 
-  private release(): void {
+  private release(appId: string): void {
     this.inFlight--;
+    this.queue.finished(appId);
     this.pump();
     this.notifyIdle();
   }
@@ -273,45 +400,82 @@ export class Dispatcher {
   }
 
   /**
+   * Called by the attempt step of this process's worker when an attempt begins. A delivery
+   * that holds a place counts through it; any other attempt (a retry, a replay past its hold)
+   * counts against its application's share until it ends: an application's retry wave takes
+   * its turns with everyone else's new messages.
+   */
+  attemptStarted(appId: string, workflowId: string): void {
+    const place = this.running.get(workflowId);
+    if (place && !place.ended) {
+      place.attempting = true;
+      return;
+    }
+    if (this.attempts.has(workflowId)) return;
+    this.attempts.set(workflowId, appId);
+    this.queue.started(appId);
+  }
+
+  /**
    * Called by the attempt step of this process's worker when an attempt ends (any outcome);
    * `recorded` when its record stamped `dispatched_at`. An eager start's first attempt that
    * was recorded needs no stamp of the dispatcher's own: in the common case a delivery's row
-   * is updated once, by its record, not twice (BENCHMARKS.md, round 6).
+   * is updated once, by its record, not twice (BENCHMARKS.md, round 6). `httpMs`: the time
+   * the receiver took to answer, left out of the time in place the depth limit learns from.
    */
-  attemptEnded(workflowId: string, recorded = false): void {
+  attemptEnded(workflowId: string, recorded = false, httpMs?: number): void {
+    const appId = this.attempts.get(workflowId);
+    if (appId !== undefined) {
+      this.attempts.delete(workflowId);
+      this.queue.finished(appId);
+      this.pump();
+    }
     const place = this.running.get(workflowId);
     if (!place) return;
+    if (!place.ended && httpMs !== undefined) {
+      const now = performance.now();
+      this.depth.observe(now - place.since - httpMs, this.inFlight, now);
+    }
     place.ended = true;
     place.recorded = recorded;
     if (!place.timer) return; // the start has not returned yet: its own callbacks stamp and release
-    clearTimeout(place.timer);
+    this.giveBack(workflowId, place);
+  }
+
+  /** A held place ends: its attempt ended, or it outlasted holdMaxMs (then the attempt counts on by itself). */
+  private giveBack(workflowId: string, place: Place): void {
+    clearTimeout(place.timer!);
     this.running.delete(workflowId);
-    this.pending.delete(keyOf(place.ref));
-    this.release();
+    const { ref } = place.entry;
+    this.unpend(place.entry);
+    if (!place.ended && place.attempting) {
+      this.attempts.set(workflowId, ref.appId);
+      this.queue.started(ref.appId);
+    }
+    this.release(ref.appId);
     // Throttled, cancelled, slower than holdMaxMs, or not recorded yet: the start happened, say so.
-    if (!recorded) this.stampStarted(place.ref, workflowId);
+    if (!place.recorded) this.stampStarted(place.entry);
   }
 
   /** Stamps made after an eager start's attempt ended, until they are written (`stop` waits for them). */
   private readonly stamping = new Set<Promise<void>>();
 
+  /** A scheduled delivery's start is stamped on its row; a replay's row (if any) is the replay's to write. */
+  private stampOf(entry: Entry): Promise<void> | undefined {
+    return entry.trigger === 'scheduled' ? this.markDispatched(entry.ref, entry.workflowId) : undefined;
+  }
+
   /** Stamps a start whose first attempt ended unrecorded; if that fails, the reconciler's no-op start stamps it. */
-  private stampStarted(ref: DeliveryRef, workflowId: string): void {
-    const stamp = this.markDispatched(ref, workflowId).catch((err) =>
+  private stampStarted(entry: Entry): void {
+    const stamp = this.stampOf(entry)?.catch((err) =>
       this.opts.log.warn(
-        { err: String(err), msgId: ref.msgId, endpointId: ref.endpointId },
+        { err: String(err), msgId: entry.ref.msgId, endpointId: entry.ref.endpointId },
         'dispatched_at not stamped; the reconciler finds the delivery already started',
       ),
     );
+    if (!stamp) return;
     this.stamping.add(stamp);
     void stamp.finally(() => this.stamping.delete(stamp));
-  }
-
-  /** The first delivery of a message to an endpoint: deterministic id, so a repeat is a no-op. */
-  async startFirstDelivery(ref: DeliveryRef): Promise<void> {
-    const workflowId = deliveryWorkflowId(ref.msgId, ref.endpointId);
-    await this.startDelivery(ref, workflowId, 'scheduled');
-    await this.markDispatched(ref, workflowId);
   }
 
   private marks: Array<{ ref: DeliveryRef; workflowId: string; done: (err?: unknown) => void }> = [];
@@ -353,14 +517,15 @@ export class Dispatcher {
 
   /**
    * Starts one DeliverMessage workflow; an id already used is treated as started (false).
-   * `'eager'`: the server handed the first workflow task to this process's worker.
+   * `'eager'`: the server handed the first workflow task to this process's worker. The
+   * application is the fairness key of every task of the delivery on Temporal's task queue.
    */
   async startDelivery(
     ref: DeliveryRef,
     workflowId: string,
     trigger: Trigger,
     replayTaskId?: string,
-  ): Promise<'eager' | true | false> {
+  ): Promise<StartOutcome> {
     const input: DeliverMessageInput = {
       ...ref,
       trigger,
@@ -379,6 +544,7 @@ export class Dispatcher {
         workflowId,
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        priority: { fairnessKey: ref.appId, priorityKey: PRIORITY[trigger] },
         typedSearchAttributes: [
           { key: SA.app, value: ref.appId },
           { key: SA.endpoint, value: ref.endpointId },
@@ -399,15 +565,19 @@ export class Dispatcher {
   }
 
   /**
-   * Starts every stored delivery that was never started (Temporal was down, or the
-   * process died between the insert and the start). Older than `graceSeconds`, so the
-   * reconciler does not race the API's own dispatch.
+   * Hands every stored delivery that was never started (Temporal was down, the process died
+   * between the insert and the start, the queue was full) to the fair queue, where it is
+   * started in turn with every application's: a page of one application's old rows never
+   * holds up another's. Older than `graceSeconds`, so the reconciler does not race the API's
+   * own dispatch. Fills half the queue at most (the API keeps room for new messages); what
+   * is left waits for the next pass. Returns how many it queued.
    */
   async reconcile(graceSeconds = 10, batch = 500): Promise<number> {
     let total = 0;
     // Keyset pages: rows skipped below stay undispatched, so the next page starts after them.
     let after: [string, string, string] = ['-infinity', '', ''];
     for (;;) {
+      if (this.stopped || this.queue.size >= this.maxQueued / 2) return total;
       const rows: Array<{
         msg_id: string;
         endpoint_id: string;
@@ -424,20 +594,14 @@ export class Dispatcher {
       if (rows.length === 0) return total;
       const last = rows[rows.length - 1];
       after = [last.created_at, last.msg_id, last.endpoint_id];
-      // Those this process's dispatcher still holds are started by it, in its order.
-      const refs = rows
-        .map((r) => ({
-          msgId: r.msg_id,
-          endpointId: r.endpoint_id,
-          appId: r.app_id,
-          eventType: r.event_type,
-        }))
-        .filter((ref) => !this.pending.has(keyOf(ref)));
-      // Bounded parallelism within a batch; errors propagate so the activity retries.
-      for (let i = 0; i < refs.length; i += 16) {
-        await Promise.all(refs.slice(i, i + 16).map((ref) => this.startFirstDelivery(ref)));
+      for (const r of rows) {
+        const ref = { msgId: r.msg_id, endpointId: r.endpoint_id, appId: r.app_id, eventType: r.event_type };
+        // Those this process's dispatcher still holds are started by it, in their turn.
+        if (this.pending.has(keyOf(ref))) continue;
+        this.push(ref);
+        total++;
       }
-      total += refs.length;
+      this.pump();
       if (rows.length < batch) return total;
     }
   }

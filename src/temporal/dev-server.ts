@@ -132,6 +132,14 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   // An activity scheduled by a workflow task goes straight back to the worker that completed
   // it (as on Temporal Cloud), instead of through matching: fewer writes per delivery.
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  // Task-queue fairness (docs/design.md, "Fairness across applications"): tasks waiting on a
+  // task queue are handed out in turn across fairness keys (each delivery carries its
+  // application's) within each priority, instead of first in, first out. Server 1.32 honours
+  // priority keys by default and fairness keys only with this. One write partition: the order
+  // holds within a partition, and a single node gains nothing from four (tasks already in the
+  // others still drain).
+  args.push('--dynamic-config-value', 'matching.enableFairness=true');
+  args.push('--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1');
   args.push(...(opts.extraArgs ?? []));
 
   // The CLI picks random free ports for its internal services when it starts; on a busy

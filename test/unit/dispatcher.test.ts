@@ -13,13 +13,21 @@ interface Row {
 }
 
 function fakes(rows: Row[] = [], eager = false) {
-  const starts: Array<{ id: string; resolve: () => void }> = [];
+  const starts: Array<{ id: string; resolved: boolean; resolve: () => void }> = [];
   const temporal = {
     workflow: {
       start: (_type: string, opts: { workflowId: string }) =>
-        new Promise((resolve) =>
-          starts.push({ id: opts.workflowId, resolve: () => resolve({ eagerlyStarted: eager }) }),
-        ),
+        new Promise((resolve) => {
+          const start = {
+            id: opts.workflowId,
+            resolved: false,
+            resolve: () => {
+              start.resolved = true;
+              resolve({ eagerlyStarted: eager });
+            },
+          };
+          starts.push(start);
+        }),
     },
   };
   /** The msg ids of each dispatched_at stamp (one UPDATE per batch). */
@@ -42,7 +50,13 @@ function fakes(rows: Row[] = [], eager = false) {
 
 function dispatcher(
   f: ReturnType<typeof fakes>,
-  opts: { concurrency: number; yieldAt?: number; eagerStart?: boolean; holdMaxMs?: number },
+  opts: {
+    concurrency: number;
+    yieldAt?: number;
+    eagerStart?: boolean;
+    holdMaxMs?: number;
+    limitOf?: (appId: string) => number | null;
+  },
 ) {
   return new Dispatcher({
     orm: f.orm as never,
@@ -143,7 +157,7 @@ describe('Dispatcher', () => {
     await Promise.all(requests);
   });
 
-  it('reconciles past the deliveries it still holds, which it starts itself', async () => {
+  it('reconciles past the deliveries it still holds, and queues the rest for their turn', async () => {
     const rows: Row[] = [1, 2, 3, 4, 5].map((n) => ({
       msg_id: `msg_${n}`,
       endpoint_id: 'ep_1',
@@ -157,20 +171,161 @@ describe('Dispatcher', () => {
     d.enqueue([1, 2, 3].map(ref));
     await settle();
     expect(f.starts.map((s) => s.id)).toEqual(['deliver-msg_1-ep_1']);
-    // Pages of two: the first is all held here, and the next pages still come, one after another.
-    const reconciled = d.reconcile(0, 2);
-    await settle();
-    expect(f.starts.map((s) => s.id)).toEqual(['deliver-msg_1-ep_1', 'deliver-msg_4-ep_1']);
-    f.starts[1].resolve();
-    await settle();
-    expect(f.starts.map((s) => s.id)).toEqual([
-      'deliver-msg_1-ep_1',
-      'deliver-msg_4-ep_1',
-      'deliver-msg_5-ep_1',
-    ]);
-    f.starts[2].resolve();
-    await settle();
-    expect(await reconciled).toBe(2);
+    // Pages of two: the first is all held here, and the next pages still come. The two it did
+    // not hold join the queue (it does not wait for their starts): nothing is started twice.
+    expect(await d.reconcile(0, 2)).toBe(2);
+    expect(d.stats().queued).toBe(4);
+    for (let i = 0; i < 5; i++) {
+      f.starts[i].resolve();
+      await settle();
+    }
+    expect(f.starts.map((s) => s.id)).toEqual([1, 2, 3, 4, 5].map((n) => `deliver-msg_${n}-ep_1`));
+    // Held again by nobody: a second pass queues what is still undispatched (the fake stamps nothing).
+    expect(await d.reconcile(0, 2)).toBe(5);
+  });
+
+  describe('applications in turn', () => {
+    const of = (app: string, n: number): DeliveryRef => ({ ...ref(n), msgId: `msg_${app}${n}`, appId: app });
+    const started = (f: ReturnType<typeof fakes>) => f.starts.map((s) => /msg_(\w+)-ep/.exec(s.id)![1]);
+    /** Answers every start as it comes, until the queue is empty. */
+    async function drain(f: ReturnType<typeof fakes>, d: Dispatcher): Promise<void> {
+      for (let i = 0; i < 100 && (d.stats().backlog > 0 || f.starts.some((s) => !s.resolved)); i++) {
+        for (const s of f.starts.filter((s) => !s.resolved)) s.resolve();
+        await settle();
+      }
+    }
+
+    it("starts another application's message before one application's queued burst", async () => {
+      const f = fakes();
+      const d = dispatcher(f, { concurrency: 1 });
+      d.enqueue(Array.from({ length: 5 }, (_, i) => of('A', i + 1)));
+      d.enqueue([of('B', 1)]);
+      await drain(f, d);
+      // A had its turn (A1) before B came: B1 comes at the turn after, not after A5.
+      expect(started(f)).toEqual(['A1', 'A2', 'B1', 'A3', 'A4', 'A5']);
+    });
+
+    it("queues the reconciler's rows of every application for their turn, not page by page", async () => {
+      const rows: Row[] = [...[1, 2, 3, 4].map((n) => ({ app: 'A', n })), { app: 'B', n: 1 }].map(
+        ({ app, n }, i) => ({
+          msg_id: `msg_${app}${n}`,
+          endpoint_id: 'ep_1',
+          app_id: app,
+          event_type: 'x',
+          created_at: `2026-12-01 10:00:0${i}+00`,
+        }),
+      );
+      const f = fakes(rows);
+      const d = dispatcher(f, { concurrency: 1 });
+      // Pages of two: B's row is on the last page, behind A's four older ones.
+      expect(await d.reconcile(0, 2)).toBe(5);
+      await drain(f, d);
+      expect(started(f)).toEqual(['A1', 'A2', 'B1', 'A3', 'A4']);
+    });
+
+    it("takes a replay's deliveries in turn, after their own application's new messages", async () => {
+      const f = fakes();
+      const d = dispatcher(f, { concurrency: 1 });
+      d.enqueue([of('A', 1)]);
+      const replay = d.startReplays(
+        [1, 2, 3].map((n) => ({ ref: of('A', 10 + n), workflowId: `replay-qtask_1-msg_A${10 + n}-ep_1` })),
+        'qtask_1',
+      );
+      d.enqueue([of('A', 2), of('B', 1), of('B', 2)]);
+      await drain(f, d);
+      expect(await replay).toEqual([true, true, true]);
+      // A's turn comes first (it was waiting first), and its new message goes before its replay.
+      expect(started(f)).toEqual(['A1', 'A2', 'B1', 'A11', 'B2', 'A12', 'A13']);
+    });
+
+    it("counts an application's retries running here against its share of the places", async () => {
+      const f = fakes();
+      const d = dispatcher(f, { concurrency: 2 });
+      // Two retries of A are being attempted on this process's worker: A holds both places' worth.
+      d.attemptStarted('A', 'deliver-msg_A90-ep_1');
+      d.attemptStarted('A', 'deliver-msg_A91-ep_1');
+      d.enqueue([of('A', 1), of('A', 2), of('B', 1), of('B', 2)]);
+      await settle();
+      expect(started(f)).toEqual(['B1', 'B2']);
+      expect(d.fairness()).toMatchObject({ waiting: 1, attemptsOutsidePlaces: 2 });
+      d.attemptEnded('deliver-msg_A90-ep_1');
+      d.attemptEnded('deliver-msg_A91-ep_1');
+      await drain(f, d);
+      expect(started(f)).toEqual(['B1', 'B2', 'A1', 'A2']);
+      expect(d.fairness()).toMatchObject({ inFlight: 0, attemptsOutsidePlaces: 0 });
+    });
+
+    it('keeps an application to its limit, and starts the rest when its deliveries end', async () => {
+      const f = fakes([], true);
+      const d = dispatcher(f, {
+        concurrency: 8,
+        eagerStart: true,
+        limitOf: (app) => (app === 'A' ? 2 : null),
+      });
+      d.enqueue([1, 2, 3, 4].map((n) => of('A', n)));
+      await settle();
+      expect(started(f)).toEqual(['A1', 'A2']);
+      expect(d.fairness()).toMatchObject({ atLimit: 1, busiest: { inFlight: 2, waiting: 2 } });
+      f.starts.forEach((s) => s.resolve());
+      await settle();
+      // Started eagerly: the places are held by the attempts, so the limit holds until one ends.
+      expect(started(f)).toEqual(['A1', 'A2']);
+      d.attemptStarted('A', 'deliver-msg_A1-ep_1');
+      d.attemptEnded('deliver-msg_A1-ep_1', true);
+      await settle();
+      expect(started(f)).toEqual(['A1', 'A2', 'A3']);
+    });
+
+    it('keeps fewer places while applications take turns and the machine is busy; all of them for one alone', async () => {
+      const f = fakes([], true);
+      const d = dispatcher(f, { concurrency: 16, eagerStart: true });
+      const ended = new Set<string>();
+      /** Answers the starts, lets `ms` pass, then ends every attempt in flight (the receiver answered at once). */
+      const round = async (ms: number) => {
+        f.starts.forEach((s) => s.resolved || s.resolve());
+        await jest.advanceTimersByTimeAsync(ms);
+        for (const s of f.starts.filter((s) => !ended.has(s.id))) {
+          ended.add(s.id);
+          d.attemptEnded(s.id, true, 0);
+        }
+        await settle();
+      };
+      d.enqueue(Array.from({ length: 300 }, (_, i) => of(i % 2 ? 'B' : 'A', i)));
+      await settle();
+      expect(d.fairness().places).toBe(16);
+      // One round where deliveries came through fast, then rounds where 16 in flight take ten times as long.
+      await round(10);
+      for (let i = 0; i < 4; i++) await round(300);
+      const shared = d.fairness().places;
+      expect(shared).toBeGreaterThanOrEqual(4);
+      expect(shared).toBeLessThan(10);
+      expect(d.stats().inFlight).toBeLessThanOrEqual(shared);
+      // B's are done; A alone, once the turns are 5 s behind: every place again.
+      for (let i = 0; i < 40 && d.stats().queued > 0; i++) await round(300);
+      d.enqueue(Array.from({ length: 40 }, (_, i) => of('A', 1000 + i)));
+      await round(5000);
+      await round(10);
+      expect(d.fairness().places).toBe(16);
+      expect(d.stats().inFlight).toBe(16);
+    });
+
+    it('counts an attempt that outlasts its hold as in flight until it ends', async () => {
+      const f = fakes([], true);
+      const d = dispatcher(f, { concurrency: 8, eagerStart: true, holdMaxMs: 1000, limitOf: () => 1 });
+      d.enqueue([of('A', 1), of('A', 2)]);
+      await settle();
+      d.attemptStarted('A', 'deliver-msg_A1-ep_1');
+      f.starts[0].resolve();
+      await settle();
+      // The hold ends but the attempt goes on (a slow receiver): A stays at its limit of one.
+      await jest.advanceTimersByTimeAsync(1000);
+      await settle();
+      expect(started(f)).toEqual(['A1']);
+      expect(d.stats()).toMatchObject({ inFlight: 0, queued: 1 });
+      d.attemptEnded('deliver-msg_A1-ep_1', true);
+      await settle();
+      expect(started(f)).toEqual(['A1', 'A2']);
+    });
   });
 
   it('stops starting on shutdown and leaves what is queued to the reconciler', async () => {
