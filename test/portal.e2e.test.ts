@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startStack, type Stack } from './harness/stack';
@@ -90,8 +90,11 @@ describe('portal (browser)', () => {
     expect(access.status).toBe(200);
     portalUrl = access.body.url;
 
+    const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+    if (!existsSync(executablePath))
+      throw new Error(`No Chromium at ${executablePath}: run test/prerequisites.sh (npm test runs it first)`);
     browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath,
       args: [
         '--headless',
         '--no-sandbox',

@@ -6,7 +6,7 @@ import { startStack, type Stack } from './harness/stack';
 
 const sdk = path.join(__dirname, 'sdk');
 const python = path.join(__dirname, '..', '.hookflow', 'sdk', 'python', 'bin', 'python');
-const INSTALL = 'run test/sdk/install.sh (what .ci/run does) to install the Svix SDKs';
+const INSTALL = 'run test/prerequisites.sh (npm test runs it first) to install the Svix SDKs';
 
 /** Runs a program to its end; its output is kept for the assertion message. */
 function run(
@@ -65,7 +65,11 @@ describe('svix Python and Go SDK round trips', () => {
     // Built from the committed go.mod/go.sum with the module cache only: no network here.
     const bin = mkdtempSync(path.join(tmpdir(), 'hookflow-go-sdk-'));
     try {
-      const goEnv = { ...process.env, GOFLAGS: '-mod=readonly', GOPROXY: 'off' };
+      const goEnv = {
+        ...process.env,
+        GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly -buildvcs=false`,
+        GOPROXY: 'off',
+      };
       const build = await run('go', ['build', '-o', path.join(bin, 'roundtrip'), '.'], {
         cwd: path.join(sdk, 'go'),
         env: goEnv,
