@@ -31,6 +31,11 @@ const STEPS = [
   'messages, verify, attempts, resend',
   'secret rotation',
   'portal access and logout',
+  'raw payloads',
+  'expunge',
+  'list orders and send example',
+  'background tasks',
+  'expire-all',
 ].join(',');
 
 /**
@@ -38,7 +43,10 @@ const STEPS = [
  * program (test/sdk/python, test/sdk/go) manages applications, event types, endpoints
  * with headers and secret rotation, sends messages to a receiver of its own on loopback,
  * checks them with the SDK's Webhook verifier, lists attempts, resends, and uses a portal
- * token until it logs out. Each asserts as it goes and ends with `ok <steps>`.
+ * token until it logs out; then what issue 23 found: raw payloads (read back byte for byte
+ * and verified), both expunge calls, list orders, send-example, background tasks after a
+ * recover, a replay-missing and an endpoint deletion, and expire-all. Each asserts as it
+ * goes and ends with `ok <steps>`.
  */
 describe('svix Python and Go SDK round trips', () => {
   let stack: Stack;

@@ -7,6 +7,7 @@ import { Migration20261201000000_attempt_once } from './migrations/Migration2026
 import { Migration20261201100000_message_content } from './migrations/Migration20261201100000_message_content';
 import { Migration20261201200000_data_lifecycle } from './migrations/Migration20261201200000_data_lifecycle';
 import { Migration20261201300000_revoked_tokens } from './migrations/Migration20261201300000_revoked_tokens';
+import { Migration20261210000000_raw_payloads_token_expiry } from './migrations/Migration20261210000000_raw_payloads_token_expiry';
 
 export type Orm = MikroORM;
 
@@ -17,6 +18,10 @@ const migrationsList = [
   { name: 'Migration20261201100000_message_content', class: Migration20261201100000_message_content },
   { name: 'Migration20261201200000_data_lifecycle', class: Migration20261201200000_data_lifecycle },
   { name: 'Migration20261201300000_revoked_tokens', class: Migration20261201300000_revoked_tokens },
+  {
+    name: 'Migration20261210000000_raw_payloads_token_expiry',
+    class: Migration20261210000000_raw_payloads_token_expiry,
+  },
 ];
 
 export function ormOptions(databaseUrl: string, poolMax = 10): Options {
