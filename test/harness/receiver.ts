@@ -14,6 +14,8 @@ export interface Received {
   at: number;
   /** The status this receiver answered (undefined when it hung or reset the connection). */
   answered?: number;
+  /** The client closed its connection before the answer (its process died, or it timed out). */
+  clientGone?: boolean;
 }
 
 export type Behaviour = (
@@ -59,11 +61,19 @@ export class Receiver {
           at: Date.now(),
         };
         this.received.push(rec);
+        const gone = () => {
+          if (rec.answered === undefined) rec.clientGone = true;
+        };
+        req.socket.once('end', gone);
+        req.socket.once('close', gone);
+        res.once('finish', () => (req.socket.off('end', gone), req.socket.off('close', gone)));
         const answer = this.behaviour(rec, this.received.length);
         if (answer.destroy) return void req.socket.destroy();
         if (answer.hang) return void this.hanging.add(res);
         if (answer.after) {
           void answer.after.then(() => {
+            // The client went away meanwhile (its process was killed): that is no delivery.
+            if (rec.clientGone || res.socket?.destroyed || req.socket.destroyed) return;
             rec.answered = answer.status ?? 200;
             res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain', ...(answer.headers ?? {}) });
             res.end(answer.body ?? 'ok');

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Registers the namespace Hookflow uses once the server answers (a server on SQL has no
+# namespace of its own). Run by docker-compose.yml in temporalio/admin-tools and by the
+# cluster tests with the Temporal CLI. Safe to re-run.
+set -eu
+: "${TEMPORAL_ADDRESS:?set TEMPORAL_ADDRESS (host:port of the frontend)}"
+NAMESPACE=${TEMPORAL_NAMESPACE:-default}
+tries=0
+until temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge "${TEMPORAL_WAIT_TRIES:-120}" ]; then
+    echo "Temporal at $TEMPORAL_ADDRESS did not become healthy" >&2
+    exit 1
+  fi
+  sleep 1
+done
+if temporal operator namespace describe -n "$NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; then
+  echo "namespace $NAMESPACE exists"
+else
+  temporal operator namespace create -n "$NAMESPACE" --retention "${TEMPORAL_NAMESPACE_RETENTION:-72h}" --address "$TEMPORAL_ADDRESS"
+fi
