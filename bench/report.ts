@@ -26,6 +26,8 @@ export interface Results {
     concurrency: number;
     ingestSeconds: number;
     temporalDb: string;
+    /** `dev` (the CLI's dev server) or `server` (the Temporal server on PostgreSQL); absent before it existed: dev. */
+    temporal?: string;
     /** `server` (one process) or `split` (API and worker); absent in runs before it existed: split. */
     processes?: string;
     setupVia: string;
@@ -52,6 +54,8 @@ export interface Results {
   ingestNoEndpoint?: Ingest;
   /** Table bytes per 1,000 deliveries, and what a retention pass leaves. */
   tables?: TableBytes;
+  /** With --temporal server: what Temporal's databases (persistence and visibility) grew by, per end-to-end delivery. */
+  temporalStorage?: { bytesPerDelivery: number; deliveries: number };
   rssMb: {
     api: number | null;
     worker: number | null;
@@ -137,6 +141,7 @@ export function markdown(r: Results): string {
         '',
       ]);
   };
+  const server = r.settings.temporal === 'server';
   /** CPU ms per delivery by process; the baselines' own worker stands where Hookflow's does. */
   const cpu = (label: string, ours?: CpuMs | null, t?: CpuMs | null, l?: CpuMs | null) => {
     const figure = (what: string) => `CPU ms per delivery, ${what} ↓`;
@@ -150,7 +155,15 @@ export function markdown(r: Results): string {
       (ours?.api !== undefined ? `API ${ours.api}, worker ${ours.worker}; ` : '') +
         'baselines: their worker process',
     ]);
-    rows.push([label, figure('Temporal dev server'), ours?.temporal, t?.temporal, l?.temporal, null, '']);
+    rows.push([
+      label,
+      figure(server ? 'Temporal server' : 'Temporal dev server'),
+      ours?.temporal,
+      t?.temporal,
+      l?.temporal,
+      null,
+      server && ours?.temporalDb !== undefined ? `its PostgreSQL ${ours.temporalDb} of it` : '',
+    ]);
     rows.push([label, figure('PostgreSQL'), ours?.postgres, null, null, null, 'all backends']);
     rows.push([
       label,
@@ -326,7 +339,7 @@ export function markdown(r: Results): string {
     `- command: \`${r.command}\``,
     `- commit: ${r.commit}`,
     `- machine: ${r.machine.cores} cores (nproc), ${r.machine.memoryGb} GB, ${r.machine.cpu}; Node ${r.machine.node}; ${r.machine.platform}`,
-    `- settings: concurrency ${r.settings.concurrency}, ${r.settings.messages} messages, ingest ${r.settings.ingestSeconds}s, Hookflow as ${r.settings.processes === 'server' ? 'one process (`hookflow server`)' : 'two processes (`hookflow api`, `hookflow worker`)'}, Temporal dev server with a ${r.settings.temporalDb} SQLite database, apps and endpoints created via ${r.settings.setupVia}, baseline worker: ${r.settings.baselineWorker === 'in-process' ? "workflows in process, as Hookflow's" : "the SDK's stock worker"}` +
+    `- settings: concurrency ${r.settings.concurrency}, ${r.settings.messages} messages, ingest ${r.settings.ingestSeconds}s, Hookflow as ${r.settings.processes === 'server' ? 'one process (`hookflow server`)' : 'two processes (`hookflow api`, `hookflow worker`)'}, ${r.settings.temporal === 'server' ? 'the Temporal server docker-compose.yml names, on PostgreSQL (Temporal column: server and its PostgreSQL)' : `Temporal dev server with a ${r.settings.temporalDb} SQLite database`}, apps and endpoints created via ${r.settings.setupVia}, baseline worker: ${r.settings.baselineWorker === 'in-process' ? "workflows in process, as Hookflow's" : "the SDK's stock worker"}` +
       (Object.keys(r.settings.env).length
         ? `, env ${Object.entries(r.settings.env)
             .map(([k, v]) => `${k}=${v}`)
@@ -351,6 +364,12 @@ export function markdown(r: Results): string {
         ]
       : []),
     ...(r.tables ? [tablesLine(r.tables), ''] : []),
+    ...(r.temporalStorage
+      ? [
+          `- Temporal's PostgreSQL (persistence and visibility) grew ${r.temporalStorage.bytesPerDelivery} bytes per delivery over the ${r.temporalStorage.deliveries} end-to-end deliveries (before any retention)`,
+          '',
+        ]
+      : []),
     ...targets,
     '',
   ].join('\n');

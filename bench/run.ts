@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import { breakdown, startsOf } from './breakdown';
-import { tableBytes } from './tables';
+import { databaseBytes, tableBytes } from './tables';
 import { CpuMeter } from './cpu';
 import { HookflowClient } from './hookflow-client';
 import { BenchReceiver } from './receiver';
@@ -73,6 +73,14 @@ const program = new Command('npm run bench --')
   .addOption(
     new Option('--temporal-db <kind>', 'the dev server database').choices(['file', 'memory']).default('file'),
   )
+  .addOption(
+    new Option(
+      '--temporal <kind>',
+      "dev: the Temporal CLI's dev server (SQLite); server: the Temporal server docker-compose.yml names, on PostgreSQL (built from its Go module once)",
+    )
+      .choices(['dev', 'server'])
+      .default('dev'),
+  )
   .option('--env <KEY=VALUE...>', 'extra environment for the API and worker (e.g. DATABASE_POOL_MAX=20)', [])
   .option(
     '--profile <dir>',
@@ -92,6 +100,7 @@ interface Opts {
   fanoutMessages: number;
   only?: string;
   temporalDb: 'file' | 'memory';
+  temporal: 'dev' | 'server';
   processes: 'server' | 'split';
   env: string[];
   append: boolean;
@@ -137,6 +146,7 @@ async function main(): Promise<number> {
       concurrency: opts.concurrency,
       ingestSeconds,
       temporalDb: opts.temporalDb,
+      temporal: opts.temporal,
       processes: opts.processes,
       setupVia: 'api',
       env,
@@ -217,6 +227,7 @@ async function main(): Promise<number> {
     stack = await startStack({
       processes: opts.processes,
       temporalDb: opts.temporalDb,
+      temporal: opts.temporal,
       hookflowEnv: env,
       nodeArgs: opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`] : [],
       log,
@@ -233,7 +244,9 @@ async function main(): Promise<number> {
     const cpu = new CpuMeter({
       hookflow: [...new Set([pid(stack.api), pid(stack.worker)])],
       ...(stack.processes === 'split' ? { api: [pid(stack.api)], worker: [pid(stack.worker)] } : {}),
-      temporal: [stack.temporalPid],
+      // With --temporal server, Temporal's own PostgreSQL counts as Temporal's (and alone as temporalDb).
+      temporal: [stack.temporalPid, ...(stack.temporalPostgresPid ? [stack.temporalPostgresPid] : [])],
+      ...(stack.temporalPostgresPid ? { temporalDb: [stack.temporalPostgresPid] } : {}),
       postgres: [stack.postgresPid],
       baselineWorker: [pid(baselineWorker)],
     });
@@ -298,8 +311,18 @@ async function main(): Promise<number> {
         )),
     );
     await step('e2e', async () => {
+      const temporalDbs = ['temporal', 'temporal_visibility'];
+      const temporalUrl = stack!.temporalPostgresUrl;
+      const bytesBefore = temporalUrl ? await databaseBytes(temporalUrl, temporalDbs) : 0;
       const { appId, ...e2e } = await endToEnd(ctx, 'e2e', messages);
       results.endToEnd = e2e;
+      if (temporalUrl)
+        results.temporalStorage = {
+          deliveries: e2e.count,
+          bytesPerDelivery: Math.round(
+            ((await databaseBytes(temporalUrl, temporalDbs)) - bytesBefore) / e2e.count,
+          ),
+        };
       if (results.temporalLocal) {
         // Before and after: see `pooled`.
         await untilQuiet(quietFor);

@@ -7,6 +7,12 @@ import { startEmbeddedPostgres } from '../src/postgres/embedded';
 import { resolveBinary, TEMPORAL_CLI } from '../src/temporal/cli-resolver';
 import { freePort, startDevServer } from '../src/temporal/dev-server';
 import { migrate, openOrm } from '../src/db/orm';
+import { parse } from 'yaml';
+import { composeTemporalSettings, startTemporalServer } from '../src/temporal/server';
+import { temporalServerBuild } from '../src/temporal/server-build';
+import { connectClient } from '../src/temporal/connection';
+import { registerSearchAttributes } from '../src/temporal/search-attributes';
+import { loadConfig } from '../src/config';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 
@@ -82,6 +88,11 @@ export interface Stack {
   /** Root processes of the servers, for CPU time (bench/cpu.ts): the postmaster, the dev server. */
   postgresPid: number;
   temporalPid: number;
+  /** With `--temporal server`: the postmaster of Temporal's own PostgreSQL (its persistence and visibility). */
+  temporalPostgresPid: number | null;
+  /** With `--temporal server`: a URL of Temporal's PostgreSQL (for the size of its databases). */
+  temporalPostgresUrl: string | null;
+  temporal: TemporalKind;
   /** How Hookflow runs: `server` (API and worker in one process) or `split` (two). */
   processes: Processes;
   /** The process that serves the API (in `server` mode, also the worker). */
@@ -95,11 +106,14 @@ export interface Stack {
 }
 
 export type Processes = 'server' | 'split';
+/** `dev`: the Temporal CLI's dev server (SQLite); `server`: the Temporal server on PostgreSQL, as docker-compose.yml runs it. */
+export type TemporalKind = 'dev' | 'server';
 
 export interface StackOptions {
   processes: Processes;
   /** `file` (a temp SQLite file in WAL mode, like `npm start`) or `memory`. */
   temporalDb: 'file' | 'memory';
+  temporal: TemporalKind;
   /** Extra environment for the API and worker (e.g. DATABASE_POOL_MAX). */
   hookflowEnv: Record<string, string>;
   /** Extra node flags for the API and worker (e.g. --cpu-prof). */
@@ -151,14 +165,60 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       readFileSync(path.join(tmp, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0],
     );
     const temporalBinary = resolveBinary(TEMPORAL_CLI, path.join(REPO, '.hookflow', 'bin'), opts.log);
-    opts.log(`starting the Temporal dev server (${opts.temporalDb} database)`);
-    const server = await startDevServer({
-      binary: temporalBinary,
-      port: await freePort(),
-      uiPort: null,
-      dbFile: opts.temporalDb === 'file' ? path.join(tmp, 'temporal.db') : undefined,
-    });
-    stops.push(() => server.stop());
+    let temporalAddress: string;
+    let temporalPid: number;
+    let temporalPostgresPid: number | null = null;
+    let temporalPostgresUrl: string | null = null;
+    if (opts.temporal === 'server') {
+      // Temporal's databases in a PostgreSQL of their own, so its CPU is told apart from Hookflow's.
+      const temporalPg = await startEmbeddedPostgres({
+        dataDir: path.join(tmp, 'temporal-postgres'),
+        port: await freePort(),
+        database: 'postgres_unused',
+        log: opts.log,
+      });
+      stops.push(() => temporalPg.stop());
+      temporalPostgresUrl = temporalPg.url;
+      temporalPostgresPid = Number(
+        readFileSync(path.join(tmp, 'temporal-postgres', 'postmaster.pid'), 'utf8').split('\n')[0],
+      );
+      const { settings, version } = composeTemporalSettings(
+        parse(readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8'), { merge: true }),
+      );
+      opts.log(
+        `starting the Temporal server ${version} on PostgreSQL (${settings.NUM_HISTORY_SHARDS} shards)`,
+      );
+      const server = await startTemporalServer({
+        build: temporalServerBuild(opts.log, version),
+        cli: temporalBinary,
+        postgres: {
+          host: '127.0.0.1',
+          port: Number(new URL(temporalPg.url).port),
+          user: 'hookflow',
+          password: 'hookflow',
+        },
+        settings,
+        logFile: path.join(tmp, 'temporal.log'),
+      });
+      stops.push(() => server.stop());
+      temporalAddress = server.address;
+      temporalPid = server.process().pid!;
+      // What `hookflow migrate` does for Temporal: the search attributes, in the namespace's visibility.
+      const client = await connectClient(loadConfig({ TEMPORAL_ADDRESS: temporalAddress }));
+      await registerSearchAttributes(client, 'default');
+      await client.connection.close();
+    } else {
+      opts.log(`starting the Temporal dev server (${opts.temporalDb} database)`);
+      const server = await startDevServer({
+        binary: temporalBinary,
+        port: await freePort(),
+        uiPort: null,
+        dbFile: opts.temporalDb === 'file' ? path.join(tmp, 'temporal.db') : undefined,
+      });
+      stops.push(() => server.stop());
+      temporalAddress = server.address;
+      temporalPid = server.process.pid!;
+    }
     const orm = await openOrm(pg.url);
     await migrate(orm);
     await orm.close();
@@ -170,7 +230,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       HOME: process.env.HOME,
       NODE_ENV: 'production',
       DATABASE_URL: pg.url,
-      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_ADDRESS: temporalAddress,
       HOOKFLOW_ADMIN_TOKEN: adminToken,
       HOOKFLOW_SECRET_KEY: secretKey,
       HOOKFLOW_ALLOWED_CIDRS: '127.0.0.0/8',
@@ -202,13 +262,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     return {
       tmp,
       databaseUrl: pg.url,
-      temporalAddress: server.address,
+      temporalAddress,
       temporalBinary,
       apiUrl,
       adminToken,
       secretKey,
       postgresPid,
-      temporalPid: server.process.pid!,
+      temporalPid,
+      temporalPostgresPid,
+      temporalPostgresUrl,
+      temporal: opts.temporal,
       processes: opts.processes,
       api,
       worker,

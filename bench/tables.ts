@@ -53,3 +53,19 @@ export async function tableBytes(
     await orm.close();
   }
 }
+
+/** Bytes on disk of the named databases (Temporal's persistence and visibility), summed. */
+export async function databaseBytes(databaseUrl: string, names: string[]): Promise<number> {
+  const orm = await openOrm(databaseUrl, 1);
+  try {
+    const [r] = await orm.em
+      .getConnection()
+      .execute(
+        `select sum(pg_database_size(datname))::bigint as bytes from pg_database where datname in (?)`,
+        [names],
+      );
+    return Number(r.bytes);
+  } finally {
+    await orm.close();
+  }
+}

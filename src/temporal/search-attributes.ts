@@ -24,5 +24,34 @@ export async function registerSearchAttributes(client: Client, namespace: string
     namespace,
     searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, types[type]])),
   });
+  await untilUsable(client);
   return missing.map(([name]) => name);
+}
+
+/**
+ * A server caches the attributes it validates against (about a minute on a cluster); a
+ * worker or API started before the cache knows them would have its starts and upserts
+ * refused. So migrate returns only once a visibility query on them is accepted.
+ */
+async function untilUsable(client: Client, timeoutMs = 120_000): Promise<void> {
+  const probe: Record<string, string> = {
+    Keyword: `= 'probe'`,
+    Int: '= 0',
+    Datetime: `> '2000-01-01T00:00:00Z'`,
+  };
+  const query = Object.entries(searchAttributeCliTypes)
+    .map(([name, type]) => `${name} ${probe[type]}`)
+    .join(' AND ');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.workflow.count(query);
+      return;
+    } catch (err) {
+      // The time-skipping test server has no visibility queries.
+      if ((err as { code?: number }).code === 12 /* UNIMPLEMENTED */) return;
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }

@@ -119,7 +119,6 @@ export class Cluster {
     try {
       const release = opts.release ?? CURRENT;
       await cluster.migrate(release);
-      await cluster.searchAttributesReady();
       for (let i = 0; i < (opts.workers ?? 2); i++) cluster.workers.push(await cluster.startWorker(release));
       for (let i = 0; i < (opts.apis ?? 2); i++) cluster.apis.push(await cluster.startApi(release));
     } catch (err) {
@@ -156,23 +155,6 @@ export class Cluster {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     if (code !== 0) throw new Error(`hookflow migrate (${release.name}) exited ${code}: ${out}`);
     return out;
-  }
-
-  /** Visibility accepts queries on Hookflow's attributes (the server caches the list it validates against). */
-  private async searchAttributesReady(): Promise<void> {
-    const client = await this.temporalClient();
-    try {
-      await eventually(
-        async () => {
-          for await (const _ of client.workflow.list({ query: `HookflowApp = 'probe'` })) break;
-          return true;
-        },
-        'search attributes usable in visibility queries',
-        { timeoutMs: 120_000, intervalMs: 1000 },
-      );
-    } finally {
-      await client.connection.close();
-    }
   }
 
   async startApi(release: Release = CURRENT, port?: number): Promise<HookflowProcess> {
