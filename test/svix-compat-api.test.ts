@@ -176,27 +176,25 @@ describe('Svix compatibility: tasks, orders, send-example, expire-all, aliases',
     const appId = await app();
     const res = await stack.call('POST', `/api/v1/app/${appId}/endpoint`, {
       url: receiver.url('/rate'),
-      throttleRate: 0,
+      throttleRate: 2,
       rateLimit: null,
       eventTypes: null,
       filterTypes: null,
     });
-    expect(res.status).toBe(201);
-    const five = await stack.call('PATCH', `/api/v1/app/${appId}/endpoint/${res.body.id}`, {
-      throttleRate: null,
-      rateLimit: 5,
-    });
+    expect(res).toMatchObject({ status: 201, body: { throttleRate: 2, rateLimit: 2, eventTypes: null } });
+    const path = `/api/v1/app/${appId}/endpoint/${res.body.id}`;
+    // The issue's case: 0 (PATCH: no limit) beside a null older name.
+    const cleared = await stack.call('PATCH', path, { throttleRate: 0, rateLimit: null });
+    expect(cleared).toMatchObject({ status: 200, body: { throttleRate: null, rateLimit: null } });
+    const five = await stack.call('PATCH', path, { throttleRate: null, rateLimit: 5 });
     expect(five).toMatchObject({ status: 200, body: { throttleRate: 5, rateLimit: 5 } });
-    const put = await stack.call('PUT', `/api/v1/app/${appId}/endpoint/${res.body.id}`, {
+    const put = await stack.call('PUT', path, {
       url: receiver.url('/rate'),
       throttleRate: 7,
       rateLimit: null,
     });
     expect(put).toMatchObject({ status: 200, body: { throttleRate: 7 } });
-    const disagree = await stack.call('PATCH', `/api/v1/app/${appId}/endpoint/${res.body.id}`, {
-      throttleRate: 3,
-      rateLimit: 4,
-    });
-    expect(disagree.status).toBe(422);
+    const disagree = await stack.call('PATCH', path, { throttleRate: 3, rateLimit: 4 });
+    expect(disagree).toMatchObject({ status: 422, body: { detail: [{ loc: ['body', 'rateLimit'] }] } });
   });
 });

@@ -40,6 +40,7 @@ from svix.api import (
     BackgroundTaskListOptions,
     EventTypeDeleteOptions,
     EventTypeListOptions,
+    MessageGetOptions,
 )
 from svix.api.message import message_in_raw
 from svix.exceptions import HttpError
@@ -196,16 +197,21 @@ def main():
     got_json = eventually("the raw JSON delivery", lambda: next((r for r in Receiver.received if r["headers"].get("webhook-id") == raw_json_msg.id), None))
     assert got_json["body"] == raw_json.encode("utf-8") and got_json["headers"].get("content-type") == "application/json"
     Webhook(rotated.key).verify(got_json["body"], got_json["headers"])
-    assert svix.message.get(app.id, raw_msg.id).payload == {}
+    assert svix.message.get(app.id, raw_msg.id, MessageGetOptions(with_content=True)).payload == {}
+    assert svix.message.get(app.id, raw_json_msg.id, MessageGetOptions(with_content=True)).payload == {"id": 9007199254740993, "b": float("inf")}
     step("raw payloads")
 
     # Expunging an attempt's response and a message's content; an expunged message is not resent.
     first = eventually("an attempt to expunge", lambda: next(iter(svix.message_attempt.list_by_msg(app.id, second.id).data), None))
     svix.message_attempt.expunge_content(app.id, second.id, first.id)
-    assert svix.message_attempt.get(app.id, second.id, first.id).response == "EXPUNGED"
+    expunged = svix.message_attempt.get(app.id, second.id, first.id)
+    assert expunged.response == "EXPUNGED", expunged
     svix.message.expunge_content(app.id, second.id)
-    assert svix.message.get(app.id, second.id).payload == {"expired": True}
-    assert status_of(lambda: svix.message_attempt.resend(app.id, second.id, ep.id)) == 400
+    # 2.x SDKs ask for no content unless told (with_content defaults to false).
+    expired = svix.message.get(app.id, second.id, MessageGetOptions(with_content=True))
+    assert expired.payload == {"expired": True}, expired
+    resent = status_of(lambda: svix.message_attempt.resend(app.id, second.id, ep.id))
+    assert resent == 400, resent
     step("expunge")
 
     # List orders (endpoints newest first, attempted destinations by ascending id) and send-example.
