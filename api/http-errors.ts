@@ -37,3 +37,6 @@ export const forbidden = (detail = 'Insufficient access for the given operation'
   new HttpError(403, 'insufficient_access', detail);
 export const invalid = (loc: Array<string | number>, msg: string, type = 'value_error') =>
   new ValidationError([{ loc, msg, type }]);
+/** Temporal did not take a workflow start or a signal: nothing was done, the caller may retry. */
+export const temporalUnavailable = (what: string, err: unknown) =>
+  new HttpError(503, 'temporal_unavailable', `Could not ${what}: ${(err as Error).message}`);

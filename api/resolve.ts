@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Request } from 'express';
 import { ApplicationSchema, EndpointSchema, type Application, type Endpoint } from '../src/db/entities';
+import type { StoredMessage } from '../src/domain/ingest';
 import { notFound } from './http-errors';
 import { principalOf } from './middleware/auth';
 
@@ -25,4 +26,40 @@ export async function findEndpoint(em: EntityManager, app: Application, idOrUid:
     : await em.findOne(EndpointSchema, { uid: idOrUid, appId: app.id });
   if (!ep) throw notFound('Endpoint');
   return ep;
+}
+
+export const MESSAGE_FIELDS =
+  'm.id, m.app_id, m.event_type, m.event_id, m.channels, m.tags, m.created_at, m.expires_at';
+/** The content of message `m`, null once pruned or expunged. */
+export const payloadOfM = (content = true) =>
+  content ? '(select c.payload from message_content c where c.msg_id = m.id)' : 'null';
+
+/** A message of an application, by id or eventId. */
+export async function findMessage(
+  em: EntityManager,
+  app: Application,
+  idOrEventId: string,
+): Promise<StoredMessage> {
+  const rows: Array<Record<string, unknown>> = await em
+    .getConnection()
+    .execute(
+      `select ${MESSAGE_FIELDS}, ${payloadOfM()} as payload from messages m where m.app_id = ? and m.${idOrEventId.startsWith('msg_') ? 'id' : 'event_id'} = ?`,
+      [app.id, idOrEventId],
+    );
+  if (!rows[0]) throw notFound('Message');
+  return rowToMessage(rows[0]);
+}
+
+export function rowToMessage(r: Record<string, unknown>): StoredMessage {
+  return {
+    id: r.id as string,
+    appId: r.app_id as string,
+    eventType: r.event_type as string,
+    eventId: (r.event_id as string) ?? null,
+    channels: (r.channels as string[]) ?? null,
+    tags: (r.tags as string[]) ?? null,
+    payload: (r.payload as string) ?? null,
+    createdAt: new Date(r.created_at as string),
+    expiresAt: new Date(r.expires_at as string),
+  };
 }

@@ -2,9 +2,12 @@ import path from 'node:path';
 import { loadConfig, oneProcessDefaults, requireReady, type Config } from './config';
 import { createLogger } from './logger';
 import { persistentSecret, stateDir } from './state';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './postgres/embedded';
+import { prepareEmbeddedPostgres } from './postgres/embedded';
 import { resolveBinary, TEMPORAL_CLI } from './temporal/cli-resolver';
-import { startDevServer, portIsFree, type DevServer } from './temporal/dev-server';
+import { startDevServer, portIsFree } from './temporal/dev-server';
+import { ChildOutput } from './supervision/child-output';
+import { Supervisor, type RunningChild } from './supervision/supervisor';
+import { describeError } from './errors';
 import { buildServices, type Services } from './services';
 import { migrate } from './db/orm';
 import {
@@ -36,7 +39,7 @@ async function bounded({ name, stop }: Stop): Promise<void> {
   const problem = await Promise.race([
     stop().then(
       () => null,
-      (err: Error) => err.message,
+      (err: unknown) => describeError(err),
     ),
     late,
   ]);
@@ -73,6 +76,7 @@ export async function runDev(): Promise<void> {
   const base: Config = loadConfig(oneProcessDefaults({ api: true, worker: true }, env));
 
   const stops: Stop[] = [];
+  const supervisors: Supervisor[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) {
@@ -80,6 +84,8 @@ export async function runDev(): Promise<void> {
       process.exit(code || 130);
     }
     stopping = true;
+    // Before anything else: Ctrl-C also reached the children, and their exits are no deaths.
+    for (const supervisor of supervisors) supervisor.stopRestarting();
     say('stopping…');
     for (const stop of stops.reverse()) await bounded(stop);
     say('stopped');
@@ -88,6 +94,22 @@ export async function runDev(): Promise<void> {
   // A second Ctrl-C stops at once.
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  /** PostgreSQL and the Temporal dev server are restarted when they die; when one cannot be, everything stops. */
+  const supervise = <C extends RunningChild>(name: string, output: ChildOutput, start: () => Promise<C>) => {
+    const supervisor = new Supervisor<C>({
+      name,
+      start,
+      output,
+      say,
+      onGiveUp: (reason) => {
+        say(reason);
+        void stopAll(1);
+      },
+    });
+    supervisors.push(supervisor);
+    stops.push({ name, stop: () => supervisor.stop() });
+    return supervisor;
+  };
 
   try {
     let databaseUrl = base.DATABASE_URL;
@@ -98,27 +120,34 @@ export async function runDev(): Promise<void> {
           `Port ${port} (embedded PostgreSQL) is already in use: set HOOKFLOW_POSTGRES_PORT or DATABASE_URL`,
         );
       say(`starting embedded PostgreSQL on 127.0.0.1:${port}…`);
-      const pg: EmbeddedPostgresHandle = await startEmbeddedPostgres({
+      const output = new ChildOutput(path.join(dir, 'postgres.log'));
+      const cluster = await prepareEmbeddedPostgres({
         dataDir: path.join(dir, 'postgres'),
         port,
         log: say,
+        output,
       });
-      stops.push({ name: 'PostgreSQL', stop: () => pg.stop() });
-      databaseUrl = pg.url;
+      const pg = await supervise('PostgreSQL', output, () => cluster.start()).start();
+      say(`PostgreSQL is up (pid ${pg.pid}; its log: ${output.logFile})`);
+      databaseUrl = cluster.url;
     }
     let temporalAddress = base.TEMPORAL_ADDRESS;
     let temporalUi: string | null = null;
     if (!temporalAddress) {
       const binary = resolveBinary(TEMPORAL_CLI, path.join(dir, 'bin'), say);
       say(`starting Temporal dev server (${binary})…`);
-      const server: DevServer = await startDevServer({
+      const output = new ChildOutput(path.join(dir, 'temporal.log'));
+      const options = {
         binary,
         dbFile: path.join(dir, 'temporal.db'),
         port: Number(env.HOOKFLOW_TEMPORAL_PORT ?? 7233),
         uiPort: Number(env.HOOKFLOW_TEMPORAL_UI_PORT ?? 8233),
         namespace: base.TEMPORAL_NAMESPACE,
-      });
-      stops.push({ name: 'Temporal dev server', stop: () => server.stop() });
+        output,
+        tries: 1,
+      };
+      const server = await supervise('Temporal dev server', output, () => startDevServer(options)).start();
+      say(`Temporal dev server is up (pid ${server.pid}; its log: ${output.logFile})`);
       temporalAddress = server.address;
       temporalUi = server.uiUrl;
     }
@@ -154,7 +183,8 @@ export async function runDev(): Promise<void> {
   Stop: Ctrl-C
 `);
   } catch (err) {
-    say(`could not start: ${(err as Error).message}`);
+    if (stopping) return; // Ctrl-C during the start: stopAll is already at work
+    say(`could not start: ${describeError(err)}`);
     await stopAll(1);
   }
 }

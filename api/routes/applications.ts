@@ -5,15 +5,14 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApplicationSchema, type Application } from '../../src/db/entities';
 import { newId } from '../../src/ids';
 import type { ApiDeps } from '../context';
-import { conflict } from '../http-errors';
-import { keyset, page, paginationQuery } from '../pagination';
+import { paginationQuery } from '../pagination';
 import { findApp } from '../resolve';
+import { appPath, created, listPage, lookup, noContent, ok, orConflict, Where } from '../resource';
 import { defineRoute } from '../route';
 import { startDeletion } from './deletion';
 import { appIn, appListOut, appOut, appOutSchema, appPatch, type AppIn } from './applications-schema';
 
 const TAG = 'Application';
-const appParams = z.object({ app: z.string().min(1).max(256) });
 const boolFlag = z.enum(['true', 'false']);
 
 const listQuery = paginationQuery.extend({
@@ -25,14 +24,11 @@ const listQuery = paginationQuery.extend({
   exclude_apps_with_disabled_endpoints: boolFlag.optional(),
 });
 
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; name?: string };
-  return e?.code === '23505' || e?.name === 'UniqueConstraintViolationException';
-}
-
 /** `throttleRate` is Svix's current name, `rateLimit` the one 1.x SDKs also send. */
 const rateOf = (b: { throttleRate?: number | null; rateLimit?: number | null }) =>
   b.throttleRate ?? b.rateLimit ?? null;
+
+const uidTaken = (uid: string | null) => `An application with uid "${uid}" already exists`;
 
 /** Inserts an application; a taken uid is a 409. Flushes on a fork so a failure leaves `em` clean. */
 export async function insertApp(
@@ -53,12 +49,7 @@ export async function insertApp(
     createdAt: now,
     updatedAt: now,
   });
-  try {
-    await fork.flush();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`An application with uid "${uid}" already exists`);
-    throw err;
-  }
+  await orConflict(fork.flush(), uidTaken(uid));
   return app;
 }
 
@@ -123,36 +114,32 @@ export function applicationsRouter(deps: ApiDeps): Router {
       query: listQuery,
       responses: { 200: { description: 'A page of applications', schema: appListOut } },
     },
-    async ({ query: q }) => {
-      const ks = keyset(q, 'ascending');
-      const where: string[] = ['a.deleted_at is null'];
-      const args: unknown[] = [];
-      if (ks.after) {
-        where.push(`a.id ${ks.op} ?`);
-        args.push(ks.after);
-      }
-      if (q.exclude_apps_with_no_endpoints === 'true')
-        where.push('exists (select 1 from endpoints e where e.app_id = a.id)');
-      if (q.exclude_apps_with_disabled_endpoints === 'true')
-        where.push('not exists (select 1 from endpoints e where e.app_id = a.id and e.disabled)');
-      const rows: Array<Record<string, unknown>> = await orm.em
-        .fork()
-        .getConnection()
-        .execute(
-          `select a.* from applications a where ${where.join(' and ')} order by a.id ${ks.dir} limit ?`,
-          [...args, ks.fetch],
-        );
-      return {
-        status: 200,
-        body: page(
-          rows,
-          ks,
-          q.limit,
-          (r) => r.id as string,
-          (r) => appOut(rowToApp(r)),
-        ),
-      };
-    },
+    async ({ query: q }) =>
+      listPage(
+        q,
+        'ascending',
+        (ks) => {
+          const where = new Where('a.deleted_at is null')
+            .after(ks, 'a.id')
+            .when(
+              q.exclude_apps_with_no_endpoints === 'true',
+              'exists (select 1 from endpoints e where e.app_id = a.id)',
+            )
+            .when(
+              q.exclude_apps_with_disabled_endpoints === 'true',
+              'not exists (select 1 from endpoints e where e.app_id = a.id and e.disabled)',
+            );
+          return orm.em
+            .fork()
+            .getConnection()
+            .execute<Array<Record<string, unknown>>>(
+              `select a.* from applications a where ${where} order by a.id ${ks.dir} limit ?`,
+              [...where.args, ks.fetch],
+            );
+        },
+        (r) => r.id as string,
+        (r) => appOut(rowToApp(r)),
+      ),
   );
 
   defineRoute(
@@ -179,10 +166,10 @@ export function applicationsRouter(deps: ApiDeps): Router {
     async ({ query, body }) => {
       const em = orm.em.fork();
       if (query.get_if_exists === 'true' && body.uid) {
-        const { app, created } = await findOrCreateApp(em, body.uid, body);
-        return { status: created ? 201 : 200, body: appOut(app) };
+        const found = await findOrCreateApp(em, body.uid, body);
+        return (found.created ? created : ok)(appOut(found.app));
       }
-      return { status: 201, body: appOut(await insertApp(em, body)) };
+      return created(appOut(await insertApp(em, body)));
     },
   );
 
@@ -194,13 +181,13 @@ export function applicationsRouter(deps: ApiDeps): Router {
       operationId: 'v1.application.get',
       summary: 'Get an application by id or uid',
       tag: TAG,
-      params: appParams,
+      params: appPath,
       responses: {
         200: { description: 'The application', schema: appOutSchema },
         404: { description: 'Not found' },
       },
     },
-    async ({ req, params }) => ({ status: 200, body: appOut(await findApp(orm.em.fork(), req, params.app)) }),
+    async ({ req, params }) => ok(appOut((await lookup(orm, req, params)).app)),
   );
 
   defineRoute(
@@ -212,7 +199,7 @@ export function applicationsRouter(deps: ApiDeps): Router {
       summary: 'Update an application, or create it if it does not exist',
       tag: TAG,
       access: 'admin',
-      params: appParams,
+      params: appPath,
       body: appIn,
       responses: {
         200: { description: 'Updated', schema: appOutSchema },
@@ -225,7 +212,7 @@ export function applicationsRouter(deps: ApiDeps): Router {
       const existing = await findApp(em, req, params.app).catch(() => null);
       if (!existing) {
         const uid = body.uid ?? (params.app.startsWith('app_') ? null : params.app);
-        return { status: 201, body: appOut(await insertApp(em, body, uid)) };
+        return created(appOut(await insertApp(em, body, uid)));
       }
       // A full replace of Svix's fields. Hookflow's own fields (and a uid left out) keep
       // their value, so a Svix SDK's update does not silently switch webhooks back on.
@@ -235,7 +222,7 @@ export function applicationsRouter(deps: ApiDeps): Router {
       existing.metadata = body.metadata ?? {};
       if (body.webhooksEnabled !== undefined) existing.webhooksEnabled = body.webhooksEnabled;
       if (body.retentionDays !== undefined) existing.retentionDays = body.retentionDays;
-      return { status: 200, body: appOut(await save(em, existing)) };
+      return ok(appOut(await save(em, existing)));
     },
   );
 
@@ -248,7 +235,7 @@ export function applicationsRouter(deps: ApiDeps): Router {
       summary: 'Change some fields of an application',
       tag: TAG,
       access: 'admin',
-      params: appParams,
+      params: appPath,
       body: appPatch,
       responses: {
         200: { description: 'Updated', schema: appOutSchema },
@@ -257,8 +244,7 @@ export function applicationsRouter(deps: ApiDeps): Router {
       },
     },
     async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
+      const { em, app } = await lookup(orm, req, params);
       if (body.name !== undefined) app.name = body.name;
       if (body.uid !== undefined) app.uid = body.uid;
       if (body.throttleRate !== undefined) app.rateLimit = body.throttleRate;
@@ -267,7 +253,7 @@ export function applicationsRouter(deps: ApiDeps): Router {
       // Switching webhooks back on does not send what was stored meanwhile: replay-missing does.
       if (body.webhooksEnabled !== undefined) app.webhooksEnabled = body.webhooksEnabled;
       if (body.retentionDays !== undefined) app.retentionDays = body.retentionDays;
-      return { status: 200, body: appOut(await save(em, app)) };
+      return ok(appOut(await save(em, app)));
     },
   );
 
@@ -281,11 +267,11 @@ export function applicationsRouter(deps: ApiDeps): Router {
         'Delete an application with its endpoints, messages and attempts; the rows go in the background (task `application.delete`)',
       tag: TAG,
       access: 'admin',
-      params: appParams,
+      params: appPath,
       responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' } },
     },
     async ({ req, params }) => {
-      const app = await findApp(orm.em.fork(), req, params.app);
+      const { app } = await lookup(orm, req, params);
       // Hidden at once (and its uid freed); DeleteResources removes its rows in batches.
       await startDeletion(deps, { appId: app.id }, async (conn, ctx) => {
         const hidden = await conn.execute<QueryResult>(
@@ -296,7 +282,7 @@ export function applicationsRouter(deps: ApiDeps): Router {
         );
         return hidden.affectedRows > 0;
       });
-      return { status: 204 };
+      return noContent();
     },
   );
 
@@ -305,11 +291,6 @@ export function applicationsRouter(deps: ApiDeps): Router {
 
 async function save(em: EntityManager, app: Application): Promise<Application> {
   app.updatedAt = new Date();
-  try {
-    await em.flush();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`An application with uid "${app.uid}" already exists`);
-    throw err;
-  }
+  await orConflict(em.flush(), uidTaken(app.uid));
   return app;
 }

@@ -1,15 +1,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { idAt, newId } from '../../src/ids';
+import { newId } from '../../src/ids';
 import type { DeliveryState } from '../../src/db/entities';
 import type { ApiDeps } from '../context';
 import { conflict, notFound } from '../http-errors';
-import { keyset, page, paginationQuery } from '../pagination';
-import { findApp, findEndpoint } from '../resolve';
+import { paginationQuery } from '../pagination';
+import { findEndpoint, payloadOfM, rowToMessage } from '../resolve';
+import { accepted, endpointPath, idOrUid, listOut, listPage, lookup, msgPath, ok, Where } from '../resource';
 import { defineRoute } from '../route';
 import { isoDateTime, queryIntEnum } from '../schema-formats';
-import { channelName, eventTypeName, messageOutSchema } from '../schemas';
-import { findMessage, messageOut, payloadOfM, rowToMessage } from './messages';
+import { channelName, messageOutSchema } from '../schemas';
+import { endpointOutSchema } from './endpoints/schemas';
+import { eventTypesQuery, messageFilters, messageOut } from './messages';
 
 const statusText = ['success', 'pending', 'fail', 'sending'] as const;
 const messageStatus = queryIntEnum([0, 1, 2, 3], 'must be 0 (success), 1 (pending), 2 (fail) or 3 (sending)');
@@ -18,15 +20,11 @@ const statusCodeClass = queryIntEnum(
   'must be one of 0, 100, 200, 300, 400, 500',
 );
 const bool = z.enum(['true', 'false']);
-const eventTypes = z.preprocess(
-  (v) => (v === undefined ? undefined : Array.isArray(v) ? v : String(v).split(',')),
-  z.array(eventTypeName).max(50),
-);
 
 const filters = paginationQuery.extend({
   status: messageStatus.optional(),
   status_code_class: statusCodeClass.optional(),
-  event_types: eventTypes.optional(),
+  event_types: eventTypesQuery.optional(),
   channel: channelName.optional(),
   tag: z.string().max(128).optional(),
   before: isoDateTime.optional(),
@@ -35,10 +33,6 @@ const filters = paginationQuery.extend({
   // Sent by Svix SDKs; statuses are always the expanded ones here.
   expanded_statuses: bool.optional(),
 });
-
-const appParams = z.object({ app: z.string().min(1).max(256) });
-const endpointParams = appParams.extend({ endpoint: z.string().min(1).max(256) });
-const msgParams = appParams.extend({ msg: z.string().min(1).max(256) });
 
 const attemptOutSchema = z.object({
   id: z.string(),
@@ -61,13 +55,6 @@ const attemptOutSchema = z.object({
   responseTruncated: z.boolean(),
   msg: messageOutSchema.optional(),
 });
-const listOf = (item: z.ZodType) =>
-  z.object({
-    data: z.array(item),
-    iterator: z.string().nullable(),
-    prevIterator: z.string().nullable(),
-    done: z.boolean(),
-  });
 
 type Row = Record<string, any>;
 
@@ -117,40 +104,23 @@ const deliveryStatus: Record<DeliveryState, number> = {
   cancelled: 2,
 };
 
-/** The filters shared by attempt and message lists; `m` is the messages table, `col` the status column. */
-function where(
-  q: z.infer<typeof filters>,
-  keyCol: string,
-  keyPrefix: 'atmpt' | 'msg',
-  ks: ReturnType<typeof keyset>,
-) {
-  const parts: string[] = [];
-  const args: unknown[] = [];
-  if (ks.after) {
-    parts.push(`${keyCol} ${ks.op} ?`);
-    args.push(ks.after);
-  }
-  if (q.event_types?.length) {
-    parts.push('m.event_type in (?)');
-    args.push(q.event_types);
-  }
-  if (q.channel) {
-    parts.push('? = any(m.channels)');
-    args.push(q.channel);
-  }
-  if (q.tag) {
-    parts.push('? = any(m.tags)');
-    args.push(q.tag);
-  }
-  if (q.after) {
-    parts.push(`${keyCol} > ?`);
-    args.push(idAt(keyPrefix, new Date(q.after)));
-  }
-  if (q.before) {
-    parts.push(`${keyCol} < ?`);
-    args.push(idAt(keyPrefix, new Date(q.before)));
-  }
-  return { parts, args };
+/** The scheduled delivery of a message to an endpoint, as the attempted-messages and -endpoints lists show it. */
+const deliveryFields = {
+  status: z.number().int(),
+  statusText: z.enum(statusText),
+  nextAttempt: z.string().nullable(),
+};
+/** The scheduled deliveries of an endpoint or a message: a manual resend is a delivery of its own, shown by its attempts. */
+const scheduled = (appId: string, column: 'd.endpoint_id' | 'd.msg_id', id: string) =>
+  new Where(`${column} = ?`, id).and('d.app_id = ?', appId).and("d.trigger <> 'manual'");
+
+function deliveryOut(r: Row) {
+  const status = deliveryStatus[r.state as DeliveryState] ?? 1;
+  return {
+    status,
+    statusText: statusText[status],
+    nextAttempt: r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
+  };
 }
 
 /**
@@ -160,41 +130,33 @@ function where(
  */
 export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
   const router = Router();
-  const db = () => orm.em.getConnection();
 
-  async function listAttempts(
-    conds: string[],
-    condArgs: unknown[],
-    q: z.infer<typeof filters> & { with_msg?: string },
-  ) {
-    const ks = keyset(q, 'descending');
-    const w = where(q, 'a.id', 'atmpt', ks);
-    if (q.status !== undefined) {
-      w.parts.push('a.status = ?');
-      w.args.push(q.status);
-    }
-    if (q.status_code_class !== undefined) {
-      if (q.status_code_class === 0) w.parts.push('a.response_status_code = 0');
-      else {
-        w.parts.push('a.response_status_code between ? and ?');
-        w.args.push(q.status_code_class, q.status_code_class + 99);
-      }
-    }
+  /** Attempts of the application matching `scope` (an endpoint's, a message's) and the query's filters. */
+  function listAttempts(scope: Where, q: z.infer<typeof filters> & { with_msg?: string }) {
     const content = q.with_content === 'true';
-    const withMsg = q.with_msg === 'true';
-    const rows: Row[] = await db().execute(
-      `select a.*, ${msgColumns(content)}
-         from attempts a left join messages m on m.id = a.msg_id
-        where ${[...conds, ...w.parts].join(' and ')}
-        order by a.id ${ks.dir} limit ?`,
-      [...condArgs, ...w.args, ks.fetch],
-    );
-    return page(
-      rows,
-      ks,
-      q.limit,
+    return listPage(
+      q,
+      'descending',
+      (ks) => {
+        const where = messageFilters(scope.after(ks, 'a.id'), q, 'a.id', 'atmpt')
+          .when(q.status !== undefined, 'a.status = ?', q.status)
+          .when(q.status_code_class === 0, 'a.response_status_code = 0')
+          .when(
+            !!q.status_code_class,
+            'a.response_status_code between ? and ?',
+            q.status_code_class,
+            (q.status_code_class ?? 0) + 99,
+          );
+        return orm.em.getConnection().execute<Row[]>(
+          `select a.*, ${msgColumns(content)}
+             from attempts a left join messages m on m.id = a.msg_id
+            where ${where}
+            order by a.id ${ks.dir} limit ?`,
+          [...where.args, ks.fetch],
+        );
+      },
       (r) => r.id,
-      (r) => attemptOut(r, content, withMsg),
+      (r) => attemptOut(r, content, q.with_msg === 'true'),
     );
   }
 
@@ -206,21 +168,16 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       operationId: 'v1.message-attempt.list-by-endpoint',
       summary: 'List the attempts made to an endpoint, newest first',
       tag: 'Message Attempt',
-      params: endpointParams,
+      params: endpointPath,
       query: filters.extend({ with_msg: bool.default('false') }),
       responses: {
-        200: { description: 'A page of attempts', schema: listOf(attemptOutSchema) },
+        200: { description: 'A page of attempts', schema: listOut(attemptOutSchema) },
         404: { description: 'Not found' },
       },
     },
     async ({ req, params, query }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const ep = await findEndpoint(em, app, params.endpoint);
-      return {
-        status: 200,
-        body: await listAttempts(['a.app_id = ?', 'a.endpoint_id = ?'], [app.id, ep.id], query),
-      };
+      const { app, endpoint } = await lookup(orm, req, params);
+      return listAttempts(new Where('a.app_id = ?', app.id).and('a.endpoint_id = ?', endpoint.id), query);
     },
   );
 
@@ -232,25 +189,19 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       operationId: 'v1.message-attempt.list-by-msg',
       summary: 'List the attempts made for a message, newest first',
       tag: 'Message Attempt',
-      params: msgParams,
+      params: msgPath,
       query: filters.extend({ endpoint_id: z.string().min(1).max(256).optional() }),
       responses: {
-        200: { description: 'A page of attempts', schema: listOf(attemptOutSchema) },
+        200: { description: 'A page of attempts', schema: listOut(attemptOutSchema) },
         404: { description: 'Not found' },
       },
     },
     async ({ req, params, query }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const msg = await findMessage(em, app, params.msg);
-      const conds = ['a.app_id = ?', 'a.msg_id = ?'];
-      const args: unknown[] = [app.id, msg.id];
-      if (query.endpoint_id) {
-        const ep = await findEndpoint(em, app, query.endpoint_id);
-        conds.push('a.endpoint_id = ?');
-        args.push(ep.id);
-      }
-      return { status: 200, body: await listAttempts(conds, args, query) };
+      const { em, app, msg } = await lookup(orm, req, params);
+      const scope = new Where('a.app_id = ?', app.id).and('a.msg_id = ?', msg.id);
+      if (query.endpoint_id)
+        scope.and('a.endpoint_id = ?', (await findEndpoint(em, app, query.endpoint_id)).id);
+      return listAttempts(scope, query);
     },
   );
 
@@ -262,30 +213,27 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       operationId: 'v1.message-attempt.get',
       summary: 'Get one attempt',
       tag: 'Message Attempt',
-      params: msgParams.extend({ attempt: z.string().min(1).max(256) }),
+      params: msgPath.extend({ attempt: z.string().min(1).max(256) }),
       responses: {
         200: { description: 'The attempt', schema: attemptOutSchema },
         404: { description: 'Not found' },
       },
     },
     async ({ req, params }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const msg = await findMessage(em, app, params.msg);
-      const rows: Row[] = await db().execute(
-        'select * from attempts where id = ? and msg_id = ? and app_id = ?',
-        [params.attempt, msg.id, app.id],
-      );
+      const { em, app, msg } = await lookup(orm, req, params);
+      const rows: Row[] = await em
+        .getConnection()
+        .execute('select * from attempts where id = ? and msg_id = ? and app_id = ?', [
+          params.attempt,
+          msg.id,
+          app.id,
+        ]);
       if (!rows[0]) throw notFound('Message attempt');
-      return { status: 200, body: attemptOut(rows[0], true, false) };
+      return ok(attemptOut(rows[0], true, false));
     },
   );
 
-  const endpointMessageOut = messageOutSchema.extend({
-    status: z.number().int(),
-    statusText: z.enum(statusText),
-    nextAttempt: z.string().nullable(),
-  });
+  const endpointMessageOut = messageOutSchema.extend(deliveryFields);
 
   defineRoute(
     router,
@@ -296,73 +244,60 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       summary:
         'List the messages sent (or being sent) to an endpoint, with their delivery status, newest first',
       tag: 'Message Attempt',
-      params: endpointParams,
+      params: endpointPath,
       query: filters.omit({ status_code_class: true }),
       responses: {
-        200: { description: 'A page of messages', schema: listOf(endpointMessageOut) },
+        200: { description: 'A page of messages', schema: listOut(endpointMessageOut) },
         404: { description: 'Not found' },
       },
     },
     async ({ req, params, query: q }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const ep = await findEndpoint(em, app, params.endpoint);
-      const ks = keyset(q, 'descending');
-      const w = where(q, 'd.msg_id', 'msg', ks);
-      if (q.status !== undefined) {
-        const states = (Object.keys(deliveryStatus) as DeliveryState[]).filter(
-          (s) => deliveryStatus[s] === q.status,
-        );
-        w.parts.push('d.state in (?)');
-        w.args.push(states);
-      }
+      const { em, app, endpoint } = await lookup(orm, req, params);
       const content = q.with_content === 'true';
-      const rows: Row[] = await db().execute(
-        `select d.state, d.next_attempt_at, ${msgColumns(content)}
-           from deliveries d join messages m on m.id = d.msg_id
-          where ${['d.endpoint_id = ?', 'd.app_id = ?', "d.trigger <> 'manual'", ...w.parts].join(' and ')}
-          order by d.msg_id ${ks.dir} limit ?`,
-        [ep.id, app.id, ...w.args, ks.fetch],
+      const states = (Object.keys(deliveryStatus) as DeliveryState[]).filter(
+        (s) => deliveryStatus[s] === q.status,
       );
-      return {
-        status: 200,
-        body: page(
-          rows,
-          ks,
-          q.limit,
-          (r) => r.m_id,
-          (r) => {
-            const status = deliveryStatus[r.state as DeliveryState] ?? 1;
-            return {
-              ...messageOut(msgOf(r), content),
-              status,
-              statusText: statusText[status],
-              nextAttempt: r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
-            };
-          },
-        ),
-      };
+      return listPage(
+        q,
+        'descending',
+        (ks) => {
+          const scope = scheduled(app.id, 'd.endpoint_id', endpoint.id).after(ks, 'd.msg_id');
+          const where = messageFilters(scope, q, 'd.msg_id', 'msg').when(
+            q.status !== undefined,
+            'd.state in (?)',
+            states,
+          );
+          return em.getConnection().execute<Row[]>(
+            `select d.state, d.next_attempt_at, ${msgColumns(content)}
+               from deliveries d join messages m on m.id = d.msg_id
+              where ${where}
+              order by d.msg_id ${ks.dir} limit ?`,
+            [...where.args, ks.fetch],
+          );
+        },
+        (r) => r.m_id,
+        (r) => ({ ...messageOut(msgOf(r), content), ...deliveryOut(r) }),
+      );
     },
   );
 
-  const messageEndpointOut = z.object({
-    id: z.string(),
-    uid: z.string().nullable(),
-    url: z.string(),
-    description: z.string(),
-    version: z.number().int(),
-    disabled: z.boolean(),
-    eventTypes: z.array(z.string()).nullable(),
-    filterTypes: z.array(z.string()).nullable(),
-    channels: z.array(z.string()).nullable(),
-    throttleRate: z.number().int().nullable(),
-    rateLimit: z.number().int().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    status: z.number().int(),
-    statusText: z.enum(statusText),
-    nextAttempt: z.string().nullable(),
-  });
+  const messageEndpointOut = endpointOutSchema
+    .pick({
+      id: true,
+      uid: true,
+      url: true,
+      description: true,
+      version: true,
+      disabled: true,
+      eventTypes: true,
+      filterTypes: true,
+      channels: true,
+      throttleRate: true,
+      rateLimit: true,
+      createdAt: true,
+      updatedAt: true,
+    })
+    .extend(deliveryFields);
 
   defineRoute(
     router,
@@ -372,62 +307,46 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       operationId: 'v1.message-attempt.list-attempted-destinations',
       summary: 'List the endpoints a message was sent (or is being sent) to, with the delivery status',
       tag: 'Message Attempt',
-      params: msgParams,
+      params: msgPath,
       query: paginationQuery,
       responses: {
-        200: { description: 'A page of endpoints', schema: listOf(messageEndpointOut) },
+        200: { description: 'A page of endpoints', schema: listOut(messageEndpointOut) },
         404: { description: 'Not found' },
       },
     },
     async ({ req, params, query: q }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const msg = await findMessage(em, app, params.msg);
-      const ks = keyset(q, 'descending');
-      // The scheduled delivery's state; a manual resend is a delivery of its own, shown by its attempts.
-      const conds = ['d.msg_id = ?', 'd.app_id = ?', "d.trigger <> 'manual'"];
-      const args: unknown[] = [msg.id, app.id];
-      if (ks.after) {
-        conds.push(`d.endpoint_id ${ks.op} ?`);
-        args.push(ks.after);
-      }
-      const rows: Row[] = await db().execute(
-        `select d.state, d.next_attempt_at, e.*
-           from deliveries d join endpoints e on e.id = d.endpoint_id
-          where ${conds.join(' and ')}
-          order by d.endpoint_id ${ks.dir} limit ?`,
-        [...args, ks.fetch],
+      const { em, app, msg } = await lookup(orm, req, params);
+      return listPage(
+        q,
+        'descending',
+        (ks) => {
+          const where = scheduled(app.id, 'd.msg_id', msg.id).after(ks, 'd.endpoint_id');
+          return em.getConnection().execute<Row[]>(
+            `select d.state, d.next_attempt_at, e.*
+               from deliveries d join endpoints e on e.id = d.endpoint_id
+              where ${where}
+              order by d.endpoint_id ${ks.dir} limit ?`,
+            [...where.args, ks.fetch],
+          );
+        },
+        (r) => r.id,
+        (r) => ({
+          id: r.id,
+          uid: r.uid,
+          url: r.url,
+          description: r.description,
+          version: r.version,
+          disabled: r.disabled,
+          eventTypes: r.event_types,
+          filterTypes: r.event_types,
+          channels: r.channels,
+          throttleRate: r.throttle_rate,
+          rateLimit: r.throttle_rate,
+          createdAt: new Date(r.created_at).toISOString(),
+          updatedAt: new Date(r.updated_at).toISOString(),
+          ...deliveryOut(r),
+        }),
       );
-      return {
-        status: 200,
-        body: page(
-          rows,
-          ks,
-          q.limit,
-          (r) => r.id,
-          (r) => {
-            const status = deliveryStatus[r.state as DeliveryState] ?? 1;
-            return {
-              id: r.id,
-              uid: r.uid,
-              url: r.url,
-              description: r.description,
-              version: r.version,
-              disabled: r.disabled,
-              eventTypes: r.event_types,
-              filterTypes: r.event_types,
-              channels: r.channels,
-              throttleRate: r.throttle_rate,
-              rateLimit: r.throttle_rate,
-              createdAt: new Date(r.created_at).toISOString(),
-              updatedAt: new Date(r.updated_at).toISOString(),
-              status,
-              statusText: statusText[status],
-              nextAttempt: r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
-            };
-          },
-        ),
-      };
     },
   );
 
@@ -439,7 +358,7 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       operationId: 'v1.message-attempt.resend',
       summary: 'Send a message to an endpoint again, as a new delivery (attempts of trigger type manual)',
       tag: 'Message Attempt',
-      params: msgParams.extend({ endpoint: z.string().min(1).max(256) }),
+      params: msgPath.extend({ endpoint: idOrUid }),
       idempotent: true,
       responses: {
         202: {
@@ -451,10 +370,7 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       },
     },
     async ({ req, params }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const msg = await findMessage(em, app, params.msg);
-      const ep = await findEndpoint(em, app, params.endpoint);
+      const { app, msg, endpoint: ep } = await lookup(orm, req, params);
       if (ep.disabled) throw conflict(`Endpoint ${ep.id} is disabled: enable it before resending to it`);
       if (!msg.payload)
         throw conflict(`The content of message ${msg.id} has been deleted: it cannot be resent`);
@@ -466,7 +382,7 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
         'manual',
       );
       // `{}` as Svix answers: the SDKs parse a JSON body here (an empty one throws).
-      return { status: 202, body: {} };
+      return accepted({});
     },
   );
 

@@ -5,6 +5,7 @@ import { forbidden } from '../http-errors';
 import { principalOf } from '../middleware/auth';
 import { revokeToken } from '../../src/domain/token-revocation';
 import { findApp } from '../resolve';
+import { appPath, noContent, ok } from '../resource';
 import { defineRoute } from '../route';
 import { appIn } from './applications-schema';
 import { findOrCreateApp } from './applications';
@@ -79,7 +80,7 @@ export function authRouter({ orm, tokens, config }: ApiDeps): Router {
       tag: TAG,
       access: 'admin',
       idempotent: true,
-      params: z.object({ app: z.string().min(1).max(256) }),
+      params: appPath,
       body: portalAccessIn,
       responses: {
         200: { description: 'The portal URL and its token', schema: portalAccessOut },
@@ -95,7 +96,7 @@ export function authRouter({ orm, tokens, config }: ApiDeps): Router {
       const token = await tokens.issueAppToken(app.id, body.expiry ?? WEEK);
       // The token rides in the fragment: browsers never send it, so it stays out of access logs.
       const url = `${publicOrigin(req, config.PUBLIC_URL)}/portal/#token=${encodeURIComponent(token)}&app=${encodeURIComponent(app.id)}`;
-      return { status: 200, body: { url, token } };
+      return ok({ url, token });
     },
   );
 
@@ -118,7 +119,7 @@ export function authRouter({ orm, tokens, config }: ApiDeps): Router {
         throw forbidden('Only application tokens can be logged out; the admin token is configuration');
       const token = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')![1];
       await revokeToken(orm, token, new Date(principal.expiresAt * 1000));
-      return { status: 204 };
+      return noContent();
     },
   );
 

@@ -7,7 +7,8 @@ import { cancelReplaySignal } from '../../workflows/definitions';
 import type { ApiDeps } from '../context';
 import { conflict, notFound } from '../http-errors';
 import { principalOf } from '../middleware/auth';
-import { keyset, page, paginationQuery } from '../pagination';
+import { paginationQuery } from '../pagination';
+import { accepted, listOut, listPage, ok, Where } from '../resource';
 import { defineRoute } from '../route';
 
 export const taskKinds = [
@@ -26,12 +27,6 @@ export const backgroundTaskOut = z.object({
   task: z.string(),
   updatedAt: z.string(),
   data: z.record(z.string(), z.unknown()),
-});
-const listOut = z.object({
-  data: z.array(backgroundTaskOut),
-  iterator: z.string().nullable(),
-  prevIterator: z.string().nullable(),
-  done: z.boolean(),
 });
 
 interface Row {
@@ -63,6 +58,22 @@ export async function findTask(em: EntityManager, req: Request, id: string): Pro
   return row;
 }
 
+type Connection = ReturnType<EntityManager['getConnection']>;
+
+/** Records a task as running; with `ctx`, inside that transaction. */
+export async function insertTask(
+  conn: Connection,
+  task: { id: string; appId: string; task: string; data: Record<string, unknown>; workflowId: string },
+  ctx?: unknown,
+): Promise<void> {
+  await conn.execute(
+    `insert into background_tasks (id, app_id, task, status, data, workflow_id) values (?, ?, ?, 'running', ?::jsonb, ?)`,
+    [task.id, task.appId, task.task, JSON.stringify(task.data), task.workflowId],
+    'run',
+    ctx as never,
+  );
+}
+
 const taskParams = z.object({ task: z.string().min(1).max(100) });
 
 /**
@@ -85,36 +96,27 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
         status: z.enum(taskStatuses).optional(),
         task: z.enum(taskKinds).optional(),
       }),
-      responses: { 200: { description: 'A page of background tasks', schema: listOut } },
+      responses: { 200: { description: 'A page of background tasks', schema: listOut(backgroundTaskOut) } },
     },
     async ({ req, query: q }) => {
       const principal = principalOf(req);
-      const ks = keyset(q, 'descending');
-      const where: string[] = ['true'];
-      const args: unknown[] = [];
-      if (principal.kind === 'app') {
-        where.push('app_id = ?');
-        args.push(principal.appId);
-      }
-      if (ks.after) {
-        where.push(`id ${ks.op} ?`);
-        args.push(ks.after);
-      }
-      if (q.status) {
-        where.push('status = ?');
-        args.push(q.status);
-      }
-      if (q.task) {
-        where.push('task = ?');
-        args.push(q.task);
-      }
-      const rows: Row[] = await orm.em
-        .getConnection()
-        .execute(
-          `select * from background_tasks where ${where.join(' and ')} order by id ${ks.dir} limit ?`,
-          [...args, ks.fetch],
-        );
-      return { status: 200, body: page(rows, ks, q.limit, (r) => r.id, taskOut) };
+      return listPage(
+        q,
+        'descending',
+        (ks) => {
+          // An app token sees its application's tasks only.
+          const where = principal.kind === 'app' ? new Where('app_id = ?', principal.appId) : new Where();
+          where.after(ks, 'id').when(!!q.status, 'status = ?', q.status).when(!!q.task, 'task = ?', q.task);
+          return orm.em
+            .getConnection()
+            .execute<Row[]>(`select * from background_tasks where ${where} order by id ${ks.dir} limit ?`, [
+              ...where.args,
+              ks.fetch,
+            ]);
+        },
+        (r) => r.id,
+        taskOut,
+      );
     },
   );
 
@@ -132,10 +134,7 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
         404: { description: 'Not found' },
       },
     },
-    async ({ req, params }) => ({
-      status: 200,
-      body: taskOut(await findTask(orm.em.fork(), req, params.task)),
-    }),
+    async ({ req, params }) => ok(taskOut(await findTask(orm.em.fork(), req, params.task))),
   );
 
   defineRoute(
@@ -175,7 +174,7 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
             [row.id],
           );
       }
-      return { status: 202, body: taskOut(await findTask(em, req, row.id)) };
+      return accepted(taskOut(await findTask(em, req, row.id)));
     },
   );
 

@@ -3,7 +3,8 @@ import { newId } from '../../src/ids';
 import { SA } from '../../workflows/definitions';
 import type { DeleteResourcesInput } from '../../workflows/deletion';
 import type { ApiDeps } from '../context';
-import { HttpError, notFound } from '../http-errors';
+import { notFound, temporalUnavailable } from '../http-errors';
+import { insertTask } from './background-tasks';
 
 type Connection = ReturnType<EntityManager['getConnection']>;
 
@@ -28,12 +29,7 @@ export async function startDeletion(
     const conn = tx.getConnection();
     const ctx = tx.getTransactionContext();
     if (!(await hide(conn, ctx))) throw notFound(scope.endpointId ? 'Endpoint' : 'Application');
-    await conn.execute(
-      `insert into background_tasks (id, app_id, task, status, data, workflow_id) values (?, ?, ?, 'running', ?::jsonb, ?)`,
-      [taskId, scope.appId, task, JSON.stringify({ ...scope }), workflowId],
-      'run',
-      ctx,
-    );
+    await insertTask(conn, { id: taskId, appId: scope.appId, task, data: { ...scope }, workflowId }, ctx);
     // Started before the commit: if Temporal is unreachable nothing is hidden and the
     // caller gets a 503. The workflow's first statements wait on this transaction's locks.
     const input: DeleteResourcesInput = { taskId, ...scope };
@@ -47,11 +43,7 @@ export async function startDeletion(
       });
     } catch (err) {
       log.warn({ err: String(err), task, ...scope }, 'deletion workflow not started');
-      throw new HttpError(
-        503,
-        'temporal_unavailable',
-        `Could not start the deletion: ${(err as Error).message}`,
-      );
+      throw temporalUnavailable('start the deletion', err);
     }
   });
   return taskId;

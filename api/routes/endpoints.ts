@@ -4,8 +4,9 @@ import { EndpointSchema } from '../../src/db/entities';
 import type { ApiDeps } from '../context';
 import { HttpError, invalid, notFound } from '../http-errors';
 import { uid } from './applications-schema';
-import { keyset, page, paginationQuery } from '../pagination';
-import { findApp, findEndpoint } from '../resolve';
+import { paginationQuery } from '../pagination';
+import { findEndpoint } from '../resolve';
+import { afterCursor, created, listPage, lookup, noContent, ok } from '../resource';
 import { defineRoute } from '../route';
 import { startDeletion } from './deletion';
 import { endpointEvents } from './endpoints/lifecycle';
@@ -51,14 +52,17 @@ export function endpointsRouter(deps: ApiDeps): Router {
       responses: { 200: { description: 'A page of endpoints', schema: endpointListOut } },
     },
     async ({ req, params, query: q }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const ks = keyset(q, 'ascending');
-      const where = ks.after
-        ? { appId: app.id, id: { [ks.op === '>' ? '$gt' : '$lt']: ks.after } }
-        : { appId: app.id };
-      const rows = await em.find(EndpointSchema, where, { orderBy: { id: ks.dir }, limit: ks.fetch });
-      return { status: 200, body: page(rows, ks, q.limit, (r) => r.id, endpointOut) };
+      const { em, app } = await lookup(orm, req, params);
+      return listPage(
+        q,
+        'ascending',
+        (ks) => {
+          const where = ks.after ? { appId: app.id, id: afterCursor(ks) } : { appId: app.id };
+          return em.find(EndpointSchema, where, { orderBy: { id: ks.dir }, limit: ks.fetch });
+        },
+        (r) => r.id,
+        endpointOut,
+      );
     },
   );
 
@@ -80,11 +84,10 @@ export function endpointsRouter(deps: ApiDeps): Router {
       },
     },
     async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
+      const { em, app } = await lookup(orm, req, params);
       const ep = await createEndpoint(em, app, changeFrom(body, 'create'), writeDeps);
       await events.created(app, ep);
-      return { status: 201, body: endpointOut(ep) };
+      return created(endpointOut(ep));
     },
   );
 
@@ -102,11 +105,7 @@ export function endpointsRouter(deps: ApiDeps): Router {
         404: { description: 'Not found' },
       },
     },
-    async ({ req, params }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      return { status: 200, body: endpointOut(await findEndpoint(em, app, params.endpoint)) };
-    },
+    async ({ req, params }) => ok(endpointOut((await lookup(orm, req, params)).endpoint)),
   );
 
   defineRoute(
@@ -127,8 +126,7 @@ export function endpointsRouter(deps: ApiDeps): Router {
       },
     },
     async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
+      const { em, app } = await lookup(orm, req, { app: params.app });
       const existing = await findEndpoint(em, app, params.endpoint).catch((err) => {
         if (err instanceof HttpError && err.status === 404) return null;
         throw err;
@@ -146,12 +144,12 @@ export function endpointsRouter(deps: ApiDeps): Router {
           writeDeps,
         );
         await events.created(app, ep);
-        return { status: 201, body: endpointOut(ep) };
+        return created(endpointOut(ep));
       }
       const wasDisabled = existing.disabled;
       const ep = await updateEndpoint(em, existing, change, writeDeps);
       await events.updated(app, ep, wasDisabled);
-      return { status: 200, body: endpointOut(ep) };
+      return ok(endpointOut(ep));
     },
   );
 
@@ -172,13 +170,11 @@ export function endpointsRouter(deps: ApiDeps): Router {
       },
     },
     async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const existing = await findEndpoint(em, app, params.endpoint);
+      const { em, app, endpoint: existing } = await lookup(orm, req, params);
       const wasDisabled = existing.disabled;
       const ep = await updateEndpoint(em, existing, changeFrom(body, 'patch'), writeDeps);
       await events.updated(app, ep, wasDisabled);
-      return { status: 200, body: endpointOut(ep) };
+      return ok(endpointOut(ep));
     },
   );
 
@@ -194,9 +190,7 @@ export function endpointsRouter(deps: ApiDeps): Router {
       responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' } },
     },
     async ({ req, params }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const ep = await findEndpoint(em, app, params.endpoint);
+      const { app, endpoint: ep } = await lookup(orm, req, params);
       // Gone from the API at once; DeleteResources stops its deliveries and removes their rows.
       await startDeletion(deps, { appId: app.id, endpointId: ep.id }, async (conn, ctx) => {
         const deleted = await conn.execute<QueryResult>(
@@ -208,7 +202,7 @@ export function endpointsRouter(deps: ApiDeps): Router {
         return deleted.affectedRows > 0;
       });
       await events.deleted(app, ep);
-      return { status: 204 };
+      return noContent();
     },
   );
 

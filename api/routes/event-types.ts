@@ -4,10 +4,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { EventTypeSchema, type EventType } from '../../src/db/entities';
 import type { ApiDeps } from '../context';
 import { conflict, invalid, notFound } from '../http-errors';
-import { keyset, page, paginationQuery } from '../pagination';
+import { paginationQuery } from '../pagination';
+import { afterCursor, created, listOut, listPage, noContent, ok, orConflict } from '../resource';
 import { defineRoute } from '../route';
 import { eventTypeName } from '../schemas';
-import { isUniqueViolation } from './applications';
+import { exampleOf } from './endpoints/model';
 
 const TAG = 'Event Type';
 const flagName = z
@@ -59,27 +60,10 @@ export const eventTypeOutSchema = z
     updatedAt: z.string(),
   })
   .meta({ id: 'EventTypeOut' });
-const listOut = z
-  .object({
-    data: z.array(eventTypeOutSchema),
-    iterator: z.string().nullable(),
-    prevIterator: z.string().nullable(),
-    done: z.boolean(),
-  })
-  .meta({ id: 'ListResponse_EventTypeOut_' });
+const eventTypeListOut = listOut(eventTypeOutSchema, 'ListResponse_EventTypeOut_');
 
 const nameParams = z.object({ event_type_name: eventTypeName });
 const boolFlag = z.enum(['true', 'false']);
-
-/** The example the portal shows: the given one, else the first of Svix's `schemas["1"].examples`. */
-export function exampleOf(et: Pick<EventType, 'example' | 'schemas'>): Record<string, unknown> | null {
-  if (et.example) return et.example;
-  const examples = (et.schemas?.['1'] as { examples?: unknown } | undefined)?.examples;
-  const first = Array.isArray(examples) ? examples[0] : undefined;
-  return first && typeof first === 'object' && !Array.isArray(first)
-    ? (first as Record<string, unknown>)
-    : null;
-}
 
 export function eventTypeOut(et: EventType, withContent = true) {
   return {
@@ -136,14 +120,11 @@ function blank(name: string): EventType {
   };
 }
 
+const nameTaken = (name: string) => `An event type named "${name}" already exists`;
+
 async function insert(em: EntityManager, et: EventType): Promise<EventType> {
-  try {
-    em.persist(em.create(EventTypeSchema, et));
-    await em.flush();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`An event type named "${et.name}" already exists`);
-    throw err;
-  }
+  em.persist(em.create(EventTypeSchema, et));
+  await orConflict(em.flush(), nameTaken(et.name));
   return et;
 }
 
@@ -177,27 +158,21 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
         include_archived: boolFlag.default('false'),
         with_content: boolFlag.default('false'),
       }),
-      responses: { 200: { description: 'A page of event types', schema: listOut } },
+      responses: { 200: { description: 'A page of event types', schema: eventTypeListOut } },
     },
-    async ({ query: q }) => {
-      const ks = keyset(q, 'ascending');
-      const where: Record<string, unknown> = {};
-      if (ks.after) where.name = { [ks.op === '>' ? '$gt' : '$lt']: ks.after };
-      if (q.include_archived !== 'true') where.archived = false;
-      const rows = await orm.em
-        .fork()
-        .find(EventTypeSchema, where, { orderBy: { name: ks.dir }, limit: ks.fetch });
-      return {
-        status: 200,
-        body: page(
-          rows,
-          ks,
-          q.limit,
-          (r) => r.name,
-          (r) => eventTypeOut(r, q.with_content === 'true'),
-        ),
-      };
-    },
+    async ({ query: q }) =>
+      listPage(
+        q,
+        'ascending',
+        (ks) => {
+          const where: Record<string, unknown> = {};
+          if (ks.after) where.name = afterCursor(ks);
+          if (q.include_archived !== 'true') where.archived = false;
+          return orm.em.fork().find(EventTypeSchema, where, { orderBy: { name: ks.dir }, limit: ks.fetch });
+        },
+        (r) => r.name,
+        (r) => eventTypeOut(r, q.with_content === 'true'),
+      ),
   );
 
   defineRoute(
@@ -220,16 +195,16 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
       const em = orm.em.fork();
       const { name, ...rest } = body;
       const existing = await em.findOne(EventTypeSchema, { name });
-      if (existing && !existing.archived) throw conflict(`An event type named "${name}" already exists`);
+      if (existing && !existing.archived) throw conflict(nameTaken(name));
       if (existing) {
         // As Svix does: re-creating an archived event type un-archives it with the new fields.
         assign(existing, rest, true);
         await em.flush();
-        return { status: 201, body: eventTypeOut(existing) };
+        return created(eventTypeOut(existing));
       }
       const et = blank(name);
       assign(et, rest, true);
-      return { status: 201, body: eventTypeOut(await insert(em, et)) };
+      return created(eventTypeOut(await insert(em, et)));
     },
   );
 
@@ -247,10 +222,7 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
         404: { description: 'Not found' },
       },
     },
-    async ({ params }) => ({
-      status: 200,
-      body: eventTypeOut(await find(orm.em.fork(), params.event_type_name)),
-    }),
+    async ({ params }) => ok(eventTypeOut(await find(orm.em.fork(), params.event_type_name))),
   );
 
   defineRoute(
@@ -276,11 +248,11 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
       if (existing) {
         assign(existing, body, true);
         await em.flush();
-        return { status: 200, body: eventTypeOut(existing) };
+        return ok(eventTypeOut(existing));
       }
       const et = blank(params.event_type_name);
       assign(et, body, true);
-      return { status: 201, body: eventTypeOut(await insert(em, et)) };
+      return created(eventTypeOut(await insert(em, et)));
     },
   );
 
@@ -305,7 +277,7 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
       const et = await find(em, params.event_type_name);
       assign(et, body, false);
       await em.flush();
-      return { status: 200, body: eventTypeOut(et) };
+      return ok(eventTypeOut(et));
     },
   );
 
@@ -331,7 +303,7 @@ export function eventTypesRouter({ orm }: ApiDeps): Router {
         et.updatedAt = new Date();
       }
       await em.flush();
-      return { status: 204 };
+      return noContent();
     },
   );
 

@@ -1,8 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { Router } from 'express';
 import { z } from 'zod';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Application } from '../../src/db/entities';
 import { idAt } from '../../src/ids';
 import { textArray } from '../../src/db/sql';
 import { DuplicateEventId, Ingest, type StoredMessage } from '../../src/domain/ingest';
@@ -12,25 +10,53 @@ import type { ApiDeps, ApiRequest } from '../context';
 import { badRequest, conflict, notFound } from '../http-errors';
 import { ABANDONED_AFTER_S, IDEMPOTENCY_TTL_HOURS, IdempotencyStore } from '../middleware/idempotency';
 import { principalOf } from '../middleware/auth';
-import { keyset, page, paginationQuery } from '../pagination';
-import { findApp } from '../resolve';
+import { paginationQuery } from '../pagination';
+import { MESSAGE_FIELDS, payloadOfM, rowToMessage } from '../resolve';
+import { accepted, appPath, listOut, listPage, lookup, msgPath, noContent, ok, Where } from '../resource';
 import { defineRoute, type RouteResult } from '../route';
 import { isoDateTime } from '../schema-formats';
 import { channelName, eventTypeName, messageIn, messageOutSchema, type MessageIn } from '../schemas';
 
-const stringList = z.preprocess(
+/** `event_types`, repeated or comma-separated. */
+export const eventTypesQuery = z.preprocess(
   (v) => (v === undefined ? undefined : Array.isArray(v) ? v : String(v).split(',')),
   z.array(eventTypeName).max(50),
 );
 
 const listQuery = paginationQuery.extend({
-  event_types: stringList.optional(),
+  event_types: eventTypesQuery.optional(),
   channel: channelName.optional(),
   before: isoDateTime.optional(),
   after: isoDateTime.optional(),
   with_content: z.enum(['true', 'false']).default('true'),
   tag: z.string().max(128).optional(),
 });
+
+export interface MessageFilters {
+  event_types?: string[];
+  channel?: string;
+  tag?: string;
+  after?: string;
+  before?: string;
+}
+
+/**
+ * Svix's filters on the messages `m` of a list. `after` and `before` are times, compared as
+ * ids (they sort by time) on `column`: the message's id, or the attempt's in attempt lists.
+ */
+export function messageFilters(
+  where: Where,
+  q: MessageFilters,
+  column: string,
+  prefix: 'msg' | 'atmpt',
+): Where {
+  return where
+    .when(!!q.event_types?.length, 'm.event_type = any(?::text[])', textArray(q.event_types))
+    .when(!!q.channel, '? = any(m.channels)', q.channel)
+    .when(!!q.tag, '? = any(m.tags)', q.tag)
+    .when(!!q.after, `${column} > ?`, q.after && idAt(prefix, new Date(q.after)))
+    .when(!!q.before, `${column} < ?`, q.before && idAt(prefix, new Date(q.before)));
+}
 
 /** Svix's MessageOut; the payload is written as the exact text received. */
 export function messageOut(m: StoredMessage, withContent = true) {
@@ -42,41 +68,6 @@ export function messageOut(m: StoredMessage, withContent = true) {
     tags: m.tags,
     payload: withContent ? new RawJson(m.payload ?? '{}') : {},
     timestamp: m.createdAt.toISOString(),
-  };
-}
-
-const MESSAGE_FIELDS =
-  'm.id, m.app_id, m.event_type, m.event_id, m.channels, m.tags, m.created_at, m.expires_at';
-/** The content of message `m`, null once pruned or expunged. */
-export const payloadOfM = (content = true) =>
-  content ? '(select c.payload from message_content c where c.msg_id = m.id)' : 'null';
-
-export async function findMessage(
-  em: EntityManager,
-  app: Application,
-  idOrEventId: string,
-): Promise<StoredMessage> {
-  const rows: Array<Record<string, unknown>> = await em
-    .getConnection()
-    .execute(
-      `select ${MESSAGE_FIELDS}, ${payloadOfM()} as payload from messages m where m.app_id = ? and m.${idOrEventId.startsWith('msg_') ? 'id' : 'event_id'} = ?`,
-      [app.id, idOrEventId],
-    );
-  if (!rows[0]) throw notFound('Message');
-  return rowToMessage(rows[0]);
-}
-
-export function rowToMessage(r: Record<string, unknown>): StoredMessage {
-  return {
-    id: r.id as string,
-    appId: r.app_id as string,
-    eventType: r.event_type as string,
-    eventId: (r.event_id as string) ?? null,
-    channels: (r.channels as string[]) ?? null,
-    tags: (r.tags as string[]) ?? null,
-    payload: (r.payload as string) ?? null,
-    createdAt: new Date(r.created_at as string),
-    expiresAt: new Date(r.expires_at as string),
   };
 }
 
@@ -114,23 +105,14 @@ export function newMessage(body: Pick<MessageIn, 'eventType'> & Partial<MessageI
 export const duplicateEventId = (eventId: string | null) =>
   conflict(`A message with eventId "${eventId}" already exists in this application`);
 
-const listOut = z.object({
-  data: z.array(messageOutSchema),
-  iterator: z.string().nullable(),
-  prevIterator: z.string().nullable(),
-  done: z.boolean(),
-});
-
-const appParams = z.object({ app: z.string().min(1).max(256) });
-const msgParams = appParams.extend({ msg: z.string().min(1).max(256) });
 const withContent = z.object({ with_content: z.enum(['true', 'false']).default('true') });
 
 /** Message create's input schemas: the route and the API's fast path validate with the same ones. */
-export const messageCreateInput = { params: appParams, query: withContent, body: messageIn };
+export const messageCreateInput = { params: appPath, query: withContent, body: messageIn };
 
 export type MessageCreate = (ctx: {
   req: ApiRequest;
-  params: z.infer<typeof appParams>;
+  params: z.infer<typeof appPath>;
   query: z.infer<typeof withContent>;
   body: z.infer<typeof messageIn>;
 }) => Promise<RouteResult>;
@@ -177,7 +159,7 @@ export function messageCreate({ orm, dispatcher, config }: ApiDeps): MessageCrea
       if (out.kind === 'stored') {
         metrics.messagesAccepted.inc();
         dispatcher.enqueue(out.refs);
-        return { status: 202, body: new RawJson(out.response) };
+        return accepted(new RawJson(out.response));
       }
       const replayed = await idempotencyStore.replay(idempotency!.key, idempotency!.fingerprint);
       if (replayed) return replayed;
@@ -201,7 +183,7 @@ export function messagesRouter(deps: ApiDeps, create: MessageCreate = messageCre
       operationId: 'v1.message.create',
       summary: 'Create a message and deliver it to every subscribed endpoint',
       tag: 'Message',
-      params: appParams,
+      params: appPath,
       query: withContent,
       body: messageIn,
       // The key's record is written in the statement that stores the message.
@@ -224,56 +206,27 @@ export function messagesRouter(deps: ApiDeps, create: MessageCreate = messageCre
       operationId: 'v1.message.list',
       summary: 'List messages, newest first',
       tag: 'Message',
-      params: appParams,
+      params: appPath,
       query: listQuery,
-      responses: { 200: { description: 'A page of messages', schema: listOut } },
+      responses: { 200: { description: 'A page of messages', schema: listOut(messageOutSchema) } },
     },
     async ({ req, params, query: q }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const ks = keyset(q, 'descending');
-      const where: string[] = ['m.app_id = ?'];
-      const args: unknown[] = [app.id];
-      if (ks.after) {
-        where.push(`m.id ${ks.op} ?`);
-        args.push(ks.after);
-      }
-      if (q.event_types?.length) {
-        where.push('m.event_type = any(?::text[])');
-        args.push(textArray(q.event_types));
-      }
-      if (q.channel) {
-        where.push('? = any(m.channels)');
-        args.push(q.channel);
-      }
-      if (q.tag) {
-        where.push('? = any(m.tags)');
-        args.push(q.tag);
-      }
-      if (q.after) {
-        where.push('m.id > ?');
-        args.push(idAt('msg', new Date(q.after)));
-      }
-      if (q.before) {
-        where.push('m.id < ?');
-        args.push(idAt('msg', new Date(q.before)));
-      }
+      const { em, app } = await lookup(orm, req, params);
       const content = q.with_content === 'true';
-      const rows: Array<Record<string, unknown>> = await em.getConnection().execute(
-        `select ${MESSAGE_FIELDS}, ${payloadOfM(content)} as payload
-           from messages m where ${where.join(' and ')} order by m.id ${ks.dir} limit ?`,
-        [...args, ks.fetch],
+      return listPage(
+        q,
+        'descending',
+        (ks) => {
+          const where = messageFilters(new Where('m.app_id = ?', app.id).after(ks, 'm.id'), q, 'm.id', 'msg');
+          return em.getConnection().execute<Array<Record<string, unknown>>>(
+            `select ${MESSAGE_FIELDS}, ${payloadOfM(content)} as payload
+               from messages m where ${where} order by m.id ${ks.dir} limit ?`,
+            [...where.args, ks.fetch],
+          );
+        },
+        (r) => r.id as string,
+        (r) => messageOut(rowToMessage(r), content),
       );
-      return {
-        status: 200,
-        body: page(
-          rows,
-          ks,
-          q.limit,
-          (r) => r.id as string,
-          (r) => messageOut(rowToMessage(r), content),
-        ),
-      };
     },
   );
 
@@ -285,7 +238,7 @@ export function messagesRouter(deps: ApiDeps, create: MessageCreate = messageCre
       operationId: 'v1.message.get',
       summary: 'Get a message by id or eventId',
       tag: 'Message',
-      params: msgParams,
+      params: msgPath,
       query: withContent,
       responses: {
         200: { description: 'The message', schema: messageOutSchema },
@@ -293,12 +246,8 @@ export function messagesRouter(deps: ApiDeps, create: MessageCreate = messageCre
       },
     },
     async ({ req, params, query }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      return {
-        status: 200,
-        body: messageOut(await findMessage(em, app, params.msg), query.with_content === 'true'),
-      };
+      const { msg } = await lookup(orm, req, params);
+      return ok(messageOut(msg, query.with_content === 'true'));
     },
   );
 
@@ -310,15 +259,13 @@ export function messagesRouter(deps: ApiDeps, create: MessageCreate = messageCre
       operationId: 'v1.message.expunge-content',
       summary: "Delete a message's payload; its attempts keep their metadata",
       tag: 'Message',
-      params: msgParams,
+      params: msgPath,
       responses: { 204: { description: 'Payload deleted' } },
     },
     async ({ req, params }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const msg = await findMessage(em, app, params.msg);
+      const { em, msg } = await lookup(orm, req, params);
       await em.getConnection().execute('delete from message_content where msg_id = ?', [msg.id]);
-      return { status: 204 };
+      return noContent();
     },
   );
 

@@ -1,17 +1,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Application } from '../../src/db/entities';
 import { newId } from '../../src/ids';
 import { checkWindow, MAX_WINDOW_DAYS, replayWorkflowId, type ReplayQuery } from '../../src/domain/replay';
 import { SA } from '../../workflows/definitions';
 import type { ReplayDeliveriesInput } from '../../workflows/replay';
 import type { ApiDeps } from '../context';
-import { conflict, HttpError, invalid } from '../http-errors';
-import { findApp, findEndpoint } from '../resolve';
+import { conflict, invalid, temporalUnavailable } from '../http-errors';
+import { findEndpoint } from '../resolve';
+import { accepted, appPath, endpointPath, lookup } from '../resource';
 import { defineRoute } from '../route';
 import { isoDateTime } from '../schema-formats';
-import { backgroundTaskOut, taskOut } from './background-tasks';
+import { backgroundTaskOut, insertTask, taskOut } from './background-tasks';
 import { eventTypeName } from '../schemas';
 
 const PAGE_SIZE = 500;
@@ -35,9 +35,7 @@ const bulkIn = windowIn
   })
   .strict();
 
-const appParams = z.object({ app: z.string().min(1).max(256) });
-const endpointParams = appParams.extend({ endpoint: z.string().min(1).max(256) });
-const accepted = {
+const replayAccepted = {
   202: {
     description: 'Accepted: a background task runs the replay',
     schema: backgroundTaskOut.omit({ data: true }),
@@ -56,11 +54,25 @@ function window(body: { since: string; until?: string | null }): { since: string
   return { since: since.toISOString(), until: until.toISOString() };
 }
 
-async function enabledEndpoint(em: EntityManager, app: Application, idOrUid: string) {
-  const ep = await findEndpoint(em, app, idOrUid);
-  if (ep.disabled) throw conflict(`Endpoint ${ep.id} is disabled: enable it before replaying to it`);
-  return ep;
-}
+/** Recover and replay-missing: one route each, the same but for what they send again. */
+const endpointReplays = [
+  {
+    path: 'recover',
+    operationId: 'v1.endpoint.recover',
+    summary:
+      'Resend every message whose delivery to this endpoint failed in the window and has not succeeded since',
+    task: 'endpoint.recover',
+    status: 'failed',
+  },
+  {
+    path: 'replay-missing',
+    operationId: 'v1.endpoint.replay-missing',
+    summary:
+      "Send every message in the window that the endpoint's current filters match but that was never sent to it",
+    task: 'endpoint.replay',
+    status: 'missing',
+  },
+] as const;
 
 /**
  * Recover, replay-missing and Hookflow's bulk replay. Each stores a background task, then
@@ -84,18 +96,13 @@ export function replayRouter({ orm, temporal, config }: ApiDeps): Router {
       endpoints: query.endpointIds ?? null,
       eventTypes: query.eventTypes ?? null,
     };
-    await em
-      .getConnection()
-      .execute(
-        `insert into background_tasks (id, app_id, task, status, data, workflow_id) values (?, ?, ?, 'running', ?::jsonb, ?)`,
-        [
-          id,
-          query.appId,
-          task,
-          JSON.stringify({ ...data, total: null, matched: 0, started: 0, skipped: 0 }),
-          workflowId,
-        ],
-      );
+    await insertTask(em.getConnection(), {
+      id,
+      appId: query.appId,
+      task,
+      data: { ...data, total: null, matched: 0, started: 0, skipped: 0 },
+      workflowId,
+    });
     const input: ReplayDeliveriesInput = {
       taskId: id,
       query,
@@ -118,72 +125,41 @@ export function replayRouter({ orm, temporal, config }: ApiDeps): Router {
           `update background_tasks set status = 'failed', data = data || ?::jsonb, updated_at = now() where id = ?`,
           [JSON.stringify({ error: 'could not start the replay workflow' }), id],
         );
-      throw new HttpError(
-        503,
-        'temporal_unavailable',
-        `Could not start the replay: ${(err as Error).message}`,
-      );
+      throw temporalUnavailable('start the replay', err);
     }
     const rows: Parameters<typeof taskOut>[0][] = await em
       .getConnection()
       .execute('select * from background_tasks where id = ?', [id]);
     const { data: _data, ...out } = taskOut(rows[0]);
-    return { status: 202, body: out };
+    return accepted(out);
   }
 
-  defineRoute(
-    router,
-    {
-      method: 'post',
-      path: '/app/:app/endpoint/:endpoint/recover',
-      operationId: 'v1.endpoint.recover',
-      summary:
-        'Resend every message whose delivery to this endpoint failed in the window and has not succeeded since',
-      tag: 'Endpoint',
-      params: endpointParams,
-      body: windowIn,
-      idempotent: true,
-      responses: { ...accepted, 409: { description: 'The endpoint is disabled' } },
-    },
-    async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const ep = await enabledEndpoint(em, app, params.endpoint);
-      return startReplay(em, 'endpoint.recover', {
-        appId: app.id,
-        ...window(body),
-        status: 'failed',
-        endpointIds: [ep.id],
-      });
-    },
-  );
-
-  defineRoute(
-    router,
-    {
-      method: 'post',
-      path: '/app/:app/endpoint/:endpoint/replay-missing',
-      operationId: 'v1.endpoint.replay-missing',
-      summary:
-        "Send every message in the window that the endpoint's current filters match but that was never sent to it",
-      tag: 'Endpoint',
-      params: endpointParams,
-      body: windowIn,
-      idempotent: true,
-      responses: { ...accepted, 409: { description: 'The endpoint is disabled' } },
-    },
-    async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const ep = await enabledEndpoint(em, app, params.endpoint);
-      return startReplay(em, 'endpoint.replay', {
-        appId: app.id,
-        ...window(body),
-        status: 'missing',
-        endpointIds: [ep.id],
-      });
-    },
-  );
+  for (const replay of endpointReplays)
+    defineRoute(
+      router,
+      {
+        method: 'post',
+        path: `/app/:app/endpoint/:endpoint/${replay.path}`,
+        operationId: replay.operationId,
+        summary: replay.summary,
+        tag: 'Endpoint',
+        params: endpointPath,
+        body: windowIn,
+        idempotent: true,
+        responses: { ...replayAccepted, 409: { description: 'The endpoint is disabled' } },
+      },
+      async ({ req, params, body }) => {
+        const { em, app, endpoint } = await lookup(orm, req, params);
+        if (endpoint.disabled)
+          throw conflict(`Endpoint ${endpoint.id} is disabled: enable it before replaying to it`);
+        return startReplay(em, replay.task, {
+          appId: app.id,
+          ...window(body),
+          status: replay.status,
+          endpointIds: [endpoint.id],
+        });
+      },
+    );
 
   defineRoute(
     router,
@@ -194,14 +170,13 @@ export function replayRouter({ orm, temporal, config }: ApiDeps): Router {
       summary:
         'Bulk replay across the application (Hookflow extension): status failed (default), missing, or all (every finished delivery plus the missing ones)',
       tag: 'Application',
-      params: appParams,
+      params: appPath,
       body: bulkIn,
       idempotent: true,
-      responses: accepted,
+      responses: replayAccepted,
     },
     async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
+      const { em, app } = await lookup(orm, req, params);
       const w = window(body);
       let endpointIds: string[] | null = null;
       if (body.endpoints) {

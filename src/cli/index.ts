@@ -6,13 +6,14 @@ import { replayCommand } from './replay';
 import { listenCommand } from './listen-command';
 import { sendCommand } from './send';
 import { onSignals } from '../signals';
+import { describeError } from '../errors';
 
 /** `hookflow` — the launcher for development and the production processes. */
 const program = new Command('hookflow').description('Webhook sending service on Temporal and PostgreSQL');
 
 function fail(err: unknown): never {
   const known = err instanceof ConfigError || err instanceof BinaryNotFound;
-  process.stderr.write(`hookflow: ${known ? err.message : ((err as Error).message ?? String(err))}\n`);
+  process.stderr.write(`hookflow: ${known ? err.message : describeError(err)}\n`);
   if (!known && process.env.LOG_LEVEL === 'debug') console.error(err);
   process.exit(1);
 }

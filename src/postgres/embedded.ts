@@ -3,12 +3,18 @@ import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } fro
 import os from 'node:os';
 import path from 'node:path';
 
+import { loadEsm } from '../esm';
+import { describeError } from '../errors';
+import { ChildOutput } from '../supervision/child-output';
+import { ChildExited, exitOf, type ChildExit } from '../supervision/child-exit';
+
+/** A running PostgreSQL server of ours. */
 export interface EmbeddedPostgresHandle {
   url: string;
+  pid: number | undefined;
+  exited: Promise<ChildExit>;
   stop(): Promise<void>;
 }
-
-import { loadEsm } from '../esm';
 
 /**
  * PostgreSQL refuses to run as root, so as root the package runs it as a `postgres` user
@@ -47,13 +53,28 @@ async function loadEmbeddedPostgres(): Promise<any> {
   return EmbeddedPostgres;
 }
 
-export async function startEmbeddedPostgres(opts: {
+export interface EmbeddedPostgresOptions {
   dataDir: string;
   port: number;
   database?: string;
   log?: (msg: string) => void;
-}): Promise<EmbeddedPostgresHandle> {
+  /** Where PostgreSQL's own output goes (initdb's too); by default only its last lines are kept. */
+  output?: ChildOutput;
+}
+
+/** A data directory made ready (initialised on first use), whose server can be started and restarted. */
+export interface EmbeddedPostgresCluster {
+  url: string;
+  output: ChildOutput;
+  /** Starts the server; rejects with ChildExited (naming what PostgreSQL said) if it exits before it is ready. */
+  start(): Promise<EmbeddedPostgresHandle>;
+}
+
+export async function prepareEmbeddedPostgres(
+  opts: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresCluster> {
   const log = opts.log ?? (() => {});
+  const output = opts.output ?? new ChildOutput();
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const isRoot = os.userInfo().uid === 0;
   const database = opts.database ?? 'hookflow';
@@ -73,24 +94,56 @@ export async function startEmbeddedPostgres(opts: {
     persistent: true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
-    onLog: () => {},
-    onError: (e: unknown) => log(String(e).trim()),
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+      // Its log is kept (`.hookflow/postgres.log`): no failing statement and no DETAIL line
+      // ("Failing row contains (…)" can hold a payload), so no message content reaches it.
+      ...['-c', 'log_min_error_statement=panic', '-c', 'log_error_verbosity=terse'],
+    ],
+    // PostgreSQL's stderr and initdb's output, in chunks.
+    onLog: (chunk: string) => output.write(chunk),
+    onError: (e: unknown) => log(describeError(e).trim()),
   });
-  const fresh = !existsSync(path.join(opts.dataDir, 'PG_VERSION'));
-  if (fresh) await pg.initialise();
-  await pg.start();
-  if (fresh) await pg.createDatabase(database);
-  return {
-    url: `postgresql://hookflow:hookflow@127.0.0.1:${opts.port}/${database}`,
-    async stop() {
-      // Ctrl-C reaches the whole process group, so PostgreSQL may have exited already; the
-      // package's stop() would then wait for an 'exit' event that already fired, forever.
+  let needsDatabase = !existsSync(path.join(opts.dataDir, 'PG_VERSION'));
+  if (needsDatabase) await pg.initialise();
+  const url = `postgresql://hookflow:hookflow@127.0.0.1:${opts.port}/${database}`;
+
+  async function start(): Promise<EmbeddedPostgresHandle> {
+    try {
+      await pg.start();
+    } catch (err) {
+      // The package rejects with no value when the server exits before it is ready.
       const child = (pg as { process?: ChildProcess }).process;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      await pg.stop();
-    },
-  };
+      if (err !== undefined || !child) throw err;
+      const exit = { code: child.exitCode, signal: child.signalCode };
+      throw new ChildExited('PostgreSQL', exit, output.lastWords());
+    }
+    const child = (pg as { process: ChildProcess }).process;
+    const exited = exitOf(child);
+    if (needsDatabase) {
+      await pg.createDatabase(database);
+      needsDatabase = false;
+    }
+    return {
+      url,
+      pid: child.pid,
+      exited,
+      async stop() {
+        // Ctrl-C reaches the whole process group, so PostgreSQL may have exited already; the
+        // package's stop() would then wait for an 'exit' event that already fired, forever.
+        // A handle outlived by a restart must not stop its successor.
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        if ((pg as { process?: ChildProcess }).process !== child) return;
+        await pg.stop();
+      },
+    };
+  }
+  return { url, output, start };
+}
+
+/** Initialises (on first use) and starts PostgreSQL in `dataDir`. */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  return (await prepareEmbeddedPostgres(opts)).start();
 }
 
 export function isReadable(file: string): boolean {

@@ -1,11 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { Connection } from '@temporalio/client';
+import { describeError } from '../errors';
 import { searchAttributeCliTypes } from '../../workflows/definitions';
+import { ChildOutput } from '../supervision/child-output';
+import { ChildExited, exitOf, type ChildExit } from '../supervision/child-exit';
 
 export interface DevServer {
   address: string;
   uiUrl: string | null;
   process: ChildProcess;
+  pid: number | undefined;
+  exited: Promise<ChildExit>;
   stop(): Promise<void>;
 }
 
@@ -16,6 +22,10 @@ export interface DevServerOptions {
   uiPort?: number | null;
   namespace?: string;
   extraArgs?: string[];
+  /** Where the server's output goes; by default only its last lines are kept, for errors. */
+  output?: ChildOutput;
+  /** Spawns before an early exit is final (see below); 1 under a supervisor, which tries again itself. */
+  tries?: number;
 }
 
 export async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -37,35 +47,63 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** The server stopped before it listened; the message leads with what it said first (a panic's reason). */
-class DevServerExited extends Error {
-  constructor(code: number, stderr: string) {
-    const lines = stderr.trim().split('\n');
-    const first = lines.find((l) => /\S/.test(l)) ?? '';
-    super(
-      `Temporal dev server exited (${code}): ${first.slice(0, 300)}${lines.length > 1 ? ` … ${stderr.slice(-300)}` : ''}`,
-    );
-  }
+function throwIfExited(child: ChildProcess, output: ChildOutput): void {
+  if (child.exitCode === null && child.signalCode === null) return;
+  const exit = { code: child.exitCode, signal: child.signalCode };
+  throw new ChildExited('Temporal dev server', exit, output.lastWords());
 }
 
+/** Whether something accepts connections on the loopback port. */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    sock.once('connect', () => (sock.destroy(), resolve(true)));
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/** Resolves once the server listens; rejects with ChildExited, its last words, if it stops first. */
 async function waitForPort(
   port: number,
   child: ChildProcess,
   timeoutMs: number,
-  stderr: () => string,
+  output: ChildOutput,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new DevServerExited(child.exitCode, stderr());
-    const open = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1');
-      sock.once('connect', () => (sock.destroy(), resolve(true)));
-      sock.once('error', () => resolve(false));
-    });
-    if (open) return;
+    throwIfExited(child, output);
+    if (await portOpen(port)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`Temporal dev server did not open port ${port} within ${timeoutMs / 1000}s`);
+}
+
+/**
+ * The port opens before the frontend serves: a client connecting in between is refused with
+ * "Frontend is not healthy yet" (seen on a restart over an existing database). Ready means
+ * the frontend answers GetSystemInfo, as every client's connect asks.
+ */
+async function waitForFrontend(
+  address: string,
+  child: ChildProcess,
+  output: ChildOutput,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: '2s' });
+      await connection.close();
+      return;
+    } catch (err) {
+      throwIfExited(child, output);
+      if (Date.now() > deadline)
+        throw new Error(
+          `Temporal dev server did not serve within ${timeoutMs / 1000}s: ${describeError(err)}`,
+        );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /** `temporal server start-dev` with a file database and Hookflow's search attributes registered. */
@@ -99,24 +137,24 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   // The CLI picks random free ports for its internal services when it starts; on a busy
   // machine another process can take one first and the server exits at once. Such an early
   // exit is tried again (same ports of ours), twice at most.
+  const output = opts.output ?? new ChildOutput();
   let child: ChildProcess;
   for (let tries = 1; ; tries++) {
-    child = spawn(opts.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      // The start (where a panic names its reason) and the end.
-      err = err.length < 2000 ? err + d.toString() : err.slice(0, 1000) + (err + d.toString()).slice(-1000);
-    });
+    child = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+    child.stdout!.on('data', (d: Buffer) => output.write(d));
+    child.stderr!.on('data', (d: Buffer) => output.write(d));
     try {
-      await waitForPort(opts.port, child, 60_000, () => err);
+      await waitForPort(opts.port, child, 60_000, output);
+      await waitForFrontend(`127.0.0.1:${opts.port}`, child, output, 60_000);
       break;
     } catch (e) {
-      if (!(e instanceof DevServerExited) || tries >= 3) {
+      if (!(e instanceof ChildExited) || tries >= (opts.tries ?? 3)) {
         child.kill('SIGKILL');
         throw e;
       }
     }
   }
+  const exited = exitOf(child);
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode) return resolve();
@@ -128,6 +166,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address: `127.0.0.1:${opts.port}`,
     uiUrl: opts.uiPort ? `http://localhost:${opts.uiPort}` : null,
     process: child,
+    pid: child.pid,
+    exited,
     stop,
   };
 }

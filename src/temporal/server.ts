@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, portIsFree } from './dev-server';
+import { freePort, portIsFree, portOpen } from './dev-server';
 import type { TemporalServerBuild } from './server-build';
 import { projectRoot } from '../state';
 
@@ -22,6 +22,11 @@ export interface TemporalServerOptions {
   /** Where the server's output goes (appended across restarts). */
   logFile: string;
   namespace?: string;
+  /**
+   * Serve the server's metrics in Prometheus' format (its config template's
+   * PROMETHEUS_ENDPOINT), e.g. the `action` counter that approximates Temporal Cloud's metering.
+   */
+  metrics?: boolean;
 }
 
 export interface TemporalServer {
@@ -32,6 +37,8 @@ export interface TemporalServer {
   /** Starts it again on the same ports and databases (after stop() or a kill). */
   start(): Promise<void>;
   logFile: string;
+  /** The Prometheus scrape URL, when started with `metrics`. */
+  metricsUrl?: string;
 }
 
 /**
@@ -51,19 +58,13 @@ async function waitForPort(
   logFile: string,
   timeoutMs: number,
 ): Promise<void> {
-  const net = await import('node:net');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
       throw new Error(`Temporal server exited (${child.exitCode ?? child.signalCode}):\n${tail}`);
     }
-    const open = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1');
-      sock.once('connect', () => (sock.destroy(), resolve(true)));
-      sock.once('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await portOpen(port)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`Temporal server did not open port ${port} within ${timeoutMs / 1000} s (log: ${logFile})`);
@@ -99,6 +100,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     taken.add((ports[`${service}_MEMBERSHIP_PORT`] = await freeMembershipPort(taken)));
   }
   ports.FRONTEND_HTTP_PORT = await freePort();
+  const metricsPort = opts.metrics ? await freePort() : null;
   const dynamicConfig = path.join(
     DEPLOY,
     'dynamicconfig',
@@ -113,6 +115,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
     DYNAMIC_CONFIG_FILE_PATH: dynamicConfig,
     LOG_LEVEL: process.env.TEMPORAL_LOG_LEVEL ?? 'warn',
+    ...(metricsPort ? { PROMETHEUS_ENDPOINT: `127.0.0.1:${metricsPort}` } : {}),
   };
   const address = `127.0.0.1:${ports.FRONTEND_GRPC_PORT}`;
   let child: ChildProcess;
@@ -148,7 +151,14 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     await stop();
     throw err;
   }
-  return { address, process: () => child, stop, start, logFile: opts.logFile };
+  return {
+    address,
+    process: () => child,
+    stop,
+    start,
+    logFile: opts.logFile,
+    ...(metricsPort ? { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` } : {}),
+  };
 }
 
 /**

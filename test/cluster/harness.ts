@@ -72,6 +72,8 @@ export interface ClusterOptions {
   release?: Release;
   /** Extra environment for every Hookflow process. */
   env?: Record<string, string>;
+  /** The Temporal server serves Prometheus metrics (`cluster.temporal.metricsUrl`). */
+  temporalMetrics?: boolean;
 }
 
 /**
@@ -110,6 +112,7 @@ export class Cluster {
         postgres: { host: '127.0.0.1', port: pgPort, user: 'hookflow', password: 'hookflow' },
         settings: { ...settings, DBNAME: `temporal_${id}`, VISIBILITY_DBNAME: `temporal_visibility_${id}` },
         logFile: path.join(process.env.HOOKFLOW_CLUSTER_TMP!, `temporal-${id}.log`),
+        metrics: opts.temporalMetrics,
       });
     } catch (err) {
       await orm.close();
@@ -157,12 +160,17 @@ export class Cluster {
     return out;
   }
 
-  async startApi(release: Release = CURRENT, port?: number): Promise<HookflowProcess> {
+  /** `env` adds to this API's environment only (e.g. another retry schedule). */
+  async startApi(
+    release: Release = CURRENT,
+    port?: number,
+    env: Record<string, string> = {},
+  ): Promise<HookflowProcess> {
     const p = port ?? (await freePort());
     const proc = new HookflowProcess(
       'api',
       release,
-      this.spawn(release, ['api'], { ...this.env(), PORT: String(p) }),
+      this.spawn(release, ['api'], { ...this.env(), ...env, PORT: String(p) }),
       p,
     );
     await eventually(

@@ -9,3 +9,17 @@ export function sample(text: string, name: string, labels: Record<string, string
   }
   return 0;
 }
+
+/** Every series of `name` in Prometheus' text format, with its labels. */
+export function series(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  const out: { labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels = Object.fromEntries(
+      [...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+    );
+    out.push({ labels, value: Number(m[3]) });
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import type { SecretBox } from '../../../src/domain/crypto';
 import { MAX_HEADERS, patchHeaders, splitHeaders } from '../../../src/domain/headers';
 import { invalid } from '../../http-errors';
 import type { ApiDeps } from '../../context';
-import { findApp, findEndpoint } from '../../resolve';
+import { lookup, noContent, ok } from '../../resource';
 import { defineRoute } from '../../route';
 import { endpointParams, headersIn, headersOut, headersPatchIn } from './schemas';
 
@@ -74,12 +74,11 @@ export function headerRoutes(router: Router, { orm, box }: ApiDeps): void {
       },
     },
     async ({ req, params }) => {
-      const em = orm.em.fork();
-      const ep = await findEndpoint(em, await findApp(em, req, params.app), params.endpoint);
+      const { endpoint: ep } = await lookup(orm, req, params);
       const sensitive = ep.sensitiveHeadersEnc
         ? Object.keys(JSON.parse(box.open(ep.sensitiveHeadersEnc)))
         : [];
-      return { status: 200, body: { headers: ep.headers ?? {}, sensitive } };
+      return ok({ headers: ep.headers ?? {}, sensitive });
     },
   );
 
@@ -96,10 +95,9 @@ export function headerRoutes(router: Router, { orm, box }: ApiDeps): void {
       responses: { 204: { description: 'Replaced' }, 404: { description: 'Not found' } },
     },
     async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const ep = await findEndpoint(em, await findApp(em, req, params.app), params.endpoint);
-      await rewrite(em, box, ep.id, () => patchHeaders({}, body.headers));
-      return { status: 204 };
+      const { em, endpoint } = await lookup(orm, req, params);
+      await rewrite(em, box, endpoint.id, () => patchHeaders({}, body.headers));
+      return noContent();
     },
   );
 
@@ -117,11 +115,12 @@ export function headerRoutes(router: Router, { orm, box }: ApiDeps): void {
       responses: { 204: { description: 'Merged' }, 404: { description: 'Not found' } },
     },
     async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const ep = await findEndpoint(em, await findApp(em, req, params.app), params.endpoint);
+      const { em, endpoint } = await lookup(orm, req, params);
       const removed = Object.fromEntries((body.deleteHeaders ?? []).map((name) => [name, null]));
-      await rewrite(em, box, ep.id, (current) => patchHeaders(current, { ...removed, ...body.headers }));
-      return { status: 204 };
+      await rewrite(em, box, endpoint.id, (current) =>
+        patchHeaders(current, { ...removed, ...body.headers }),
+      );
+      return noContent();
     },
   );
 }

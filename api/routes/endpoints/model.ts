@@ -123,10 +123,3 @@ export function checkScheme(url: string, httpsOnly: boolean): void {
   if (httpsOnly && !url.startsWith('https:'))
     throw invalid(['body', 'url'], 'must be an https URL (HOOKFLOW_HTTPS_ONLY is set)');
 }
-
-export function isUniqueViolation(err: unknown): boolean {
-  return (
-    (err as { code?: string }).code === '23505' ||
-    (err as { name?: string }).name === 'UniqueConstraintViolationException'
-  );
-}

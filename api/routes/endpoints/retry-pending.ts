@@ -3,8 +3,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { retryNowSignal } from '../../../workflows/definitions';
 import type { ApiDeps } from '../../context';
-import { conflict, HttpError } from '../../http-errors';
-import { findApp, findEndpoint } from '../../resolve';
+import { conflict, temporalUnavailable } from '../../http-errors';
+import { lookup, ok } from '../../resource';
 import { defineRoute } from '../../route';
 import { endpointParams } from './schemas';
 
@@ -42,9 +42,7 @@ export function retryPendingRoutes(router: Router, { orm, temporal }: ApiDeps): 
       },
     },
     async ({ req, params }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const ep = await findEndpoint(em, app, params.endpoint);
+      const { em, app, endpoint: ep } = await lookup(orm, req, params);
       if (ep.disabled) throw conflict(`Endpoint ${ep.id} is disabled: enable it before retrying to it`);
       const rows: Array<{ workflow_id: string }> = await em.getConnection().execute(
         `select workflow_id from deliveries
@@ -62,16 +60,12 @@ export function retryPendingRoutes(router: Router, { orm, temporal }: ApiDeps): 
             } catch (err) {
               // Finished meanwhile (or not started yet: the reconciler starts it soon anyway).
               if (err instanceof WorkflowNotFoundError) return;
-              throw new HttpError(
-                503,
-                'temporal_unavailable',
-                `Could not signal the deliveries: ${(err as Error).message}`,
-              );
+              throw temporalUnavailable('signal the deliveries', err);
             }
           }),
         );
       }
-      return { status: 200, body: { pending: rows.length, signalled } };
+      return ok({ pending: rows.length, signalled });
     },
   );
 }

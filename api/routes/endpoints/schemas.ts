@@ -10,6 +10,7 @@ import {
   MAX_NAME_LENGTH,
 } from '../../../src/domain/headers';
 import { channelName, eventTypeName } from '../../schemas';
+import { listOut } from '../../resource';
 import { metadata, uid } from '../applications-schema';
 
 /**
@@ -122,14 +123,19 @@ function aliasesAgree(body: Record<string, unknown>, ctx: z.RefinementCtx): void
   }
 }
 
+/** Create and PUT: a missing Svix field takes its default. */
+const whole = {
+  url: endpointUrl,
+  ...common,
+  description: common.description.default(''),
+  version: common.version.default(1),
+  disabled: common.disabled.default(false),
+  metadata: metadata.default({}),
+};
+
 export const endpointIn = z
   .object({
-    url: endpointUrl,
-    ...common,
-    description: common.description.default(''),
-    version: common.version.default(1),
-    disabled: common.disabled.default(false),
-    metadata: metadata.default({}),
+    ...whole,
     method: httpMethod.default('POST'),
     secret: secretKey.nullish(),
     headers: headersMap.nullish(),
@@ -139,15 +145,7 @@ export const endpointIn = z
 
 /** PUT: Svix's EndpointUpdate (Svix fields replaced, defaults for the missing ones). */
 export const endpointUpdate = z
-  .object({
-    url: endpointUrl,
-    ...common,
-    description: common.description.default(''),
-    version: common.version.default(1),
-    disabled: common.disabled.default(false),
-    metadata: metadata.default({}),
-    method: httpMethod.optional(),
-  })
+  .object({ ...whole, method: httpMethod.optional() })
   .strict()
   .superRefine(aliasesAgree);
 
@@ -199,12 +197,7 @@ export const endpointOutSchema = z.object({
   updatedAt: z.string(),
 });
 
-export const endpointListOut = z.object({
-  data: z.array(endpointOutSchema),
-  iterator: z.string().nullable(),
-  prevIterator: z.string().nullable(),
-  done: z.boolean(),
-});
+export const endpointListOut = listOut(endpointOutSchema);
 
 export const pathId = z
   .string()

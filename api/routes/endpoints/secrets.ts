@@ -2,7 +2,7 @@ import type { Request, Router } from 'express';
 import type { PreviousSecret } from '../../../src/db/entities';
 import { generateSecret } from '../../../src/domain/signing';
 import type { ApiDeps } from '../../context';
-import { findApp, findEndpoint } from '../../resolve';
+import { lookup, ok } from '../../resource';
 import { defineRoute } from '../../route';
 import { endpointParams, secretOut, secretRotateIn } from './schemas';
 
@@ -12,11 +12,8 @@ const MAX_PREVIOUS = 10;
 
 /** The signing secret: read it, rotate it with a grace period for the old one. */
 export function secretRoutes(router: Router, { orm, box }: ApiDeps): void {
-  const currentSecret = async (req: Request, params: { app: string; endpoint: string }) => {
-    const em = orm.em.fork();
-    const ep = await findEndpoint(em, await findApp(em, req, params.app), params.endpoint);
-    return box.open(ep.secretEnc);
-  };
+  const currentSecret = async (req: Request, params: { app: string; endpoint: string }) =>
+    ok({ key: box.open((await lookup(orm, req, params)).endpoint.secretEnc) });
 
   defineRoute(
     router,
@@ -29,7 +26,7 @@ export function secretRoutes(router: Router, { orm, box }: ApiDeps): void {
       params: endpointParams,
       responses: { 200: { description: 'The secret', schema: secretOut }, 404: { description: 'Not found' } },
     },
-    async ({ req, params }) => ({ status: 200, body: { key: await currentSecret(req, params) } }),
+    async ({ req, params }) => currentSecret(req, params),
   );
 
   defineRoute(
@@ -47,14 +44,10 @@ export function secretRoutes(router: Router, { orm, box }: ApiDeps): void {
       // The new secret in the body: Svix's current SDKs (Python 2.x) parse an EndpointSecretOut here.
       responses: { 200: { description: 'Rotated: the new secret', schema: secretOut } },
       // A replayed rotation answers the secret as it is now; the record never holds a secret.
-      replaySecret: async ({ req, params }) => ({
-        status: 200,
-        body: { key: await currentSecret(req, params) },
-      }),
+      replaySecret: ({ req, params }) => currentSecret(req, params),
     },
     async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const ep = await findEndpoint(em, await findApp(em, req, params.app), params.endpoint);
+      const { em, endpoint: ep } = await lookup(orm, req, params);
       const grace = body.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
       const next = body.key ?? generateSecret();
       // Locked read-modify-write: two rotations at once must not lose a secret still signing.
@@ -82,7 +75,7 @@ export function secretRoutes(router: Router, { orm, box }: ApiDeps): void {
           ctx,
         );
       });
-      return { status: 200, body: { key: next } };
+      return ok({ key: next });
     },
   );
 }

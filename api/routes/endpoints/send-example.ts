@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { EventTypeSchema } from '../../../src/db/entities';
 import type { ApiDeps } from '../../context';
 import { conflict, invalid } from '../../http-errors';
-import { findApp, findEndpoint } from '../../resolve';
+import { accepted, lookup } from '../../resource';
 import { defineRoute } from '../../route';
 import { Ingest } from '../../../src/domain/ingest';
 import { RawJson, stringify } from '../../../src/domain/raw-json';
@@ -38,9 +38,7 @@ export function sendExampleRoutes(router: Router, { orm, dispatcher, config }: A
       },
     },
     async ({ req, params, body }) => {
-      const em = orm.em.fork();
-      const app = await findApp(em, req, params.app);
-      const ep = await findEndpoint(em, app, params.endpoint);
+      const { em, app, endpoint: ep } = await lookup(orm, req, params);
       if (ep.disabled) throw conflict('The endpoint is disabled: enable it to send an example');
 
       let payload: Record<string, unknown> | null;
@@ -73,7 +71,7 @@ export function sendExampleRoutes(router: Router, { orm, dispatcher, config }: A
       });
       if (out.kind !== 'stored') throw new Error(`send-example: ${out.kind}`);
       dispatcher.enqueue(out.refs);
-      return { status: 202, body: new RawJson(out.response) };
+      return accepted(new RawJson(out.response));
     },
   );
 }

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { idAt } from '../../../src/ids';
 import type { ApiDeps } from '../../context';
 import { invalid } from '../../http-errors';
-import { findApp, findEndpoint } from '../../resolve';
+import { lookup, ok } from '../../resource';
 import { defineRoute } from '../../route';
 import { endpointParams, statsOut, statsQuery } from './schemas';
 
@@ -31,8 +31,7 @@ export function statsRoutes(router: Router, { orm }: ApiDeps): void {
       },
     },
     async ({ req, params, query }) => {
-      const em = orm.em.fork();
-      const ep = await findEndpoint(em, await findApp(em, req, params.app), params.endpoint);
+      const { em, endpoint: ep } = await lookup(orm, req, params);
       const since = query.since ? new Date(query.since) : new Date(0);
       const until = query.until ? new Date(query.until) : new Date(Date.now() + 1000);
       if (since > until) throw invalid(['query', 'since'], 'must not be after until');
@@ -62,20 +61,17 @@ export function statsRoutes(router: Router, { orm }: ApiDeps): void {
       const total = Number(health?.total ?? 0);
       const round = (v: number | null | undefined) =>
         v === null || v === undefined ? null : Math.round(v * 10) / 10;
-      return {
-        status: 200,
-        body: {
-          success: count('success'),
-          pending: count('pending'),
-          sending: count('sending'),
-          fail: count('failed'),
-          canceled: count('cancelled'),
-          successRate: total ? Number(health.ok) / total : null,
-          avgResponseMs: total ? round(health.avg) : null,
-          p95ResponseMs: total ? round(health.p95) : null,
-          lastStatuses: last.map((r) => Number(r.code)),
-        },
-      };
+      return ok({
+        success: count('success'),
+        pending: count('pending'),
+        sending: count('sending'),
+        fail: count('failed'),
+        canceled: count('cancelled'),
+        successRate: total ? Number(health.ok) / total : null,
+        avgResponseMs: total ? round(health.avg) : null,
+        p95ResponseMs: total ? round(health.p95) : null,
+        lastStatuses: last.map((r) => Number(r.code)),
+      });
     },
   );
 }

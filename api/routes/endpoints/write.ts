@@ -11,8 +11,8 @@ import { generateSecret } from '../../../src/domain/signing';
 import { splitHeaders } from '../../../src/domain/headers';
 import type { SecretBox } from '../../../src/domain/crypto';
 import { newId } from '../../../src/ids';
-import { conflict } from '../../http-errors';
-import { checkScheme, isUniqueViolation, loadEventTypes, normalizeTypes, validateTemplate } from './model';
+import { orConflict } from '../../resource';
+import { checkScheme, loadEventTypes, normalizeTypes, validateTemplate } from './model';
 import type { EndpointIn, EndpointPatch, EndpointUpdate } from './schemas';
 
 /**
@@ -132,15 +132,8 @@ function apply(ep: Endpoint, change: EndpointChange, box: SecretBox): void {
   ep.updatedAt = new Date();
 }
 
-async function flush(em: EntityManager, uid: string | null): Promise<void> {
-  try {
-    await em.flush();
-  } catch (err) {
-    if (isUniqueViolation(err))
-      throw conflict(`An endpoint with uid "${uid}" already exists in this application`);
-    throw err;
-  }
-}
+const flush = (em: EntityManager, uid: string | null) =>
+  orConflict(em.flush(), `An endpoint with uid "${uid}" already exists in this application`);
 
 export async function createEndpoint(
   em: EntityManager,
