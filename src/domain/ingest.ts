@@ -11,7 +11,7 @@ import { ENDPOINT_MATCHES_MESSAGE_SQL } from './routing';
  * when it came as `transformationsParams.rawPayload` (any text, sent as is) rather than as
  * the JSON `payload` member.
  */
-export type StoredMessage = Message & { payload: string | null; raw?: boolean };
+export type StoredMessage = Message & { payload: string | null; raw: boolean };
 
 export interface NewMessage {
   eventType: string;
@@ -21,9 +21,9 @@ export interface NewMessage {
   /** The payload's exact text: the `payload` member's JSON, or the raw payload. */
   payload: string;
   /** The payload is `transformationsParams.rawPayload`: sent as is, never through a template. */
-  raw?: boolean;
+  raw: boolean;
   /** The `content-type` deliveries are sent with; null: application/json. */
-  contentType?: string | null;
+  contentType: string | null;
   /** `payloadRetentionHours`, or `payloadRetentionPeriod` in hours; null: the application's, else the default. */
   retentionHours: number | null;
 }
@@ -148,8 +148,8 @@ export class Ingest {
           req.message.payload,
           req.idempotency?.ttlHours ?? 0,
           req.idempotency?.abandonedAfterS ?? 0,
-          req.message.raw ?? false,
-          req.message.contentType ?? null,
+          req.message.raw,
+          req.message.contentType,
           ...(req.onlyTo ? [req.onlyTo] : []),
         ],
       });
