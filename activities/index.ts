@@ -63,7 +63,8 @@ export function createActivities(deps: Omit<ActivityDeps, 'settle'>) {
     },
     async reconcileDeliveries(): Promise<number> {
       const started = await deps.dispatcher.reconcile();
-      await deps.dispatcher.reconcileClosed();
+      metrics.reconciled.inc({ action: 'started' }, started);
+      metrics.reconciled.inc({ action: 'cancelled' }, await deps.dispatcher.reconcileClosed());
       return started;
     },
     sendOperationalEvent: makeOperationalSender(full),

@@ -80,9 +80,7 @@ function hookflowVisibility(id: string) {
       { key: SA.endpoint, value: 'ep_bench' },
       { key: SA.message, value: id },
       { key: SA.eventType, value: 'invoice.paid' },
-      { key: SA.status, value: 'pending' },
       { key: SA.trigger, value: 'scheduled' },
-      { key: SA.attemptCount, value: 0 },
     ],
     staticSummary: `invoice.paid → ep_bench (scheduled)`,
   };

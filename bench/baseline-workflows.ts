@@ -24,7 +24,7 @@ export async function BaselineDeliveryLocal(input: { url: string; id: string }):
 
 /**
  * The local-activity baseline plus what Hookflow's first-attempt success asks of Temporal's
- * visibility: started with its seven search attributes and static summary (see
+ * visibility: started with its five search attributes and static summary (see
  * bench/baseline-worker.ts), no upsert after (the quiet first success). The gap to
  * BaselineDeliveryLocal is what those attributes cost the server.
  */

@@ -34,6 +34,8 @@ export interface Results {
     env: Record<string, string>;
     /** How the baseline worker runs workflows: the SDK's `stock` worker (absent before it existed), or `in-process` as Hookflow's. */
     baselineWorker?: 'stock' | 'in-process';
+    /** Hookflow's HOOKFLOW_WORKFLOW_RUNNER; absent in runs before it existed, when Hookflow's workflows ran in process. */
+    workflowRunner?: 'thread' | 'in-process';
   };
   raw?: Delivered;
   temporal?: Delivered;
@@ -339,7 +341,7 @@ export function markdown(r: Results): string {
     `- command: \`${r.command}\``,
     `- commit: ${r.commit}`,
     `- machine: ${r.machine.cores} cores (nproc), ${r.machine.memoryGb} GB, ${r.machine.cpu}; Node ${r.machine.node}; ${r.machine.platform}`,
-    `- settings: concurrency ${r.settings.concurrency}, ${r.settings.messages} messages, ingest ${r.settings.ingestSeconds}s, Hookflow as ${r.settings.processes === 'server' ? 'one process (`hookflow server`)' : 'two processes (`hookflow api`, `hookflow worker`)'}, ${r.settings.temporal === 'server' ? 'the Temporal server docker-compose.yml names, on PostgreSQL (Temporal column: server and its PostgreSQL)' : `Temporal dev server with a ${r.settings.temporalDb} SQLite database`}, apps and endpoints created via ${r.settings.setupVia}, baseline worker: ${r.settings.baselineWorker === 'in-process' ? "workflows in process, as Hookflow's" : "the SDK's stock worker"}` +
+    `- settings: concurrency ${r.settings.concurrency}, ${r.settings.messages} messages, ingest ${r.settings.ingestSeconds}s, Hookflow as ${r.settings.processes === 'server' ? 'one process (`hookflow server`)' : 'two processes (`hookflow api`, `hookflow worker`)'} with workflows ${r.settings.workflowRunner === 'thread' ? "in the SDK's workflow thread" : 'in process'}, ${r.settings.temporal === 'server' ? 'the Temporal server docker-compose.yml names, on PostgreSQL (Temporal column: server and its PostgreSQL)' : `Temporal dev server with a ${r.settings.temporalDb} SQLite database`}, apps and endpoints created via ${r.settings.setupVia}, baseline worker: ${r.settings.baselineWorker === 'in-process' ? "workflows in process, as Hookflow's" : "the SDK's stock worker"}` +
       (Object.keys(r.settings.env).length
         ? `, env ${Object.entries(r.settings.env)
             .map(([k, v]) => `${k}=${v}`)

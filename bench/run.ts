@@ -86,6 +86,14 @@ const program = new Command('npm run bench --')
     '--profile <dir>',
     'write V8 CPU profiles of the API and worker into <dir> (open them in Chrome DevTools)',
   )
+  .addOption(
+    new Option(
+      '--workflow-runner <mode>',
+      "Hookflow's HOOKFLOW_WORKFLOW_RUNNER: thread (the default, the SDK's workflow thread) or in-process",
+    )
+      .choices(['thread', 'in-process'])
+      .default('thread'),
+  )
   .option(
     '--baseline-in-process',
     "run the bare-Temporal baselines' workflows in process, as Hookflow's worker does (default: the SDK's stock worker)",
@@ -106,6 +114,7 @@ interface Opts {
   append: boolean;
   profile?: string;
   baselineInProcess?: boolean;
+  workflowRunner: 'thread' | 'in-process';
 }
 
 async function main(): Promise<number> {
@@ -120,6 +129,7 @@ async function main(): Promise<number> {
     // The small-install memory budget docs/operations.md gives for `hookflow server`
     // (what a ~512 MB container gets); `--env NODE_OPTIONS=` runs without it.
     ...(opts.processes === 'server' ? { NODE_OPTIONS: SERVER_NODE_OPTIONS } : {}),
+    HOOKFLOW_WORKFLOW_RUNNER: opts.workflowRunner,
   };
   Object.assign(
     env,
@@ -151,6 +161,8 @@ async function main(): Promise<number> {
       setupVia: 'api',
       env,
       baselineWorker: opts.baselineInProcess ? 'in-process' : 'stock',
+      // As run: `--env HOOKFLOW_WORKFLOW_RUNNER=` would win over the option.
+      workflowRunner: env.HOOKFLOW_WORKFLOW_RUNNER as Opts['workflowRunner'],
     },
     rssMb: { api: null, worker: null, apiPlusWorker: null, baselineWorker: null },
     targets: {},

@@ -9,16 +9,19 @@ function ingestRuns(r: Results): Array<[string, Ingest]> {
   );
 }
 
-/** The targets of the current round: issue 12 (the attempt) and issue 13 (ingest). */
+/**
+ * The targets of the current round: issue 12 (the attempt), issue 13 (ingest), and issue 24
+ * (end to end at least 0.85× the local-activity baseline with the SDK's supported worker).
+ */
 export function targets(r: Results): Results['targets'] {
   const out: Results['targets'] = {};
   const e2e = r.endToEnd;
   if (e2e && r.temporalLocal) {
     const share = e2e.perSecond / r.temporalLocal.perSecond;
     out['end-to-end deliveries/s vs bare Temporal with a local activity'] = {
-      target: '≥ 0.9×',
+      target: '≥ 0.85×',
       value: `${share.toFixed(2)}× (${e2e.perSecond} vs ${r.temporalLocal.perSecond}/s)`,
-      met: share >= 0.9,
+      met: share >= 0.85,
     };
   }
   const cpu = e2e?.cpuMs;

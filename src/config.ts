@@ -47,7 +47,7 @@ const url = (schemes: string[]) =>
     message: `must start with ${schemes.join(' or ')}`,
   });
 
-export const configSchema = z.object({
+const settings = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: url(['http', 'https']).optional(),
@@ -68,8 +68,16 @@ export const configSchema = z.object({
   HOOKFLOW_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   HOOKFLOW_ALLOWED_CIDRS: cidrList.default([]),
   HOOKFLOW_HTTPS_ONLY: bool.default(false),
-  /** Run the SDK's stock worker: workflows in a thread, with its deadlock timeout and promise stack tracking (src/temporal/in-process-workflows.ts). */
-  HOOKFLOW_WORKFLOW_GUARDS: bool.default(false),
+  /**
+   * Where workflow code runs: `thread`, the Temporal SDK's supported worker (a workflow thread,
+   * deadlock detection, stack traces); `in-process`, on the worker's own thread without them,
+   * for a little less CPU per delivery (src/temporal/in-process-workflows.ts).
+   */
+  HOOKFLOW_WORKFLOW_RUNNER: z
+    .enum(['thread', 'in-process'], { message: 'must be thread or in-process' })
+    .optional(),
+  /** Deprecated alias of HOOKFLOW_WORKFLOW_RUNNER: true is `thread`, false `in-process`. */
+  HOOKFLOW_WORKFLOW_GUARDS: bool.optional(),
   HOOKFLOW_OPERATIONAL_WEBHOOK_URL: url(['http', 'https']).optional(),
   HOOKFLOW_OPERATIONAL_WEBHOOK_SECRET: z
     .string()
@@ -97,6 +105,26 @@ export const configSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: url(['http', 'https']).optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('hookflow'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The settings, with the deprecated HOOKFLOW_WORKFLOW_GUARDS resolved into HOOKFLOW_WORKFLOW_RUNNER. */
+export const configSchema = settings.transform((c, ctx) => {
+  const runner = c.HOOKFLOW_WORKFLOW_RUNNER;
+  const alias =
+    c.HOOKFLOW_WORKFLOW_GUARDS === undefined
+      ? undefined
+      : c.HOOKFLOW_WORKFLOW_GUARDS
+        ? 'thread'
+        : 'in-process';
+  if (runner && alias && runner !== alias) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HOOKFLOW_WORKFLOW_GUARDS'],
+      message: `(deprecated) says ${alias} where HOOKFLOW_WORKFLOW_RUNNER says ${runner}: unset it`,
+    });
+    return z.NEVER;
+  }
+  return { ...c, HOOKFLOW_WORKFLOW_RUNNER: runner ?? alias ?? ('thread' as const) };
 });
 
 export type Config = z.infer<typeof configSchema>;

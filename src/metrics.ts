@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import * as client from 'prom-client';
 import type { Orm } from './db/orm';
+import { sdkMetricsText } from './temporal/sdk-metrics';
 
 /**
  * Prometheus metrics of this process, in prom-client's default registry. The API and the
@@ -25,8 +26,10 @@ function counter(name: string, help: string, labelNames: string[] = []) {
     new client.Counter({ name, help, labelNames })
   );
 }
-function gauge(name: string, help: string) {
-  return (registry.getSingleMetric(name) as client.Gauge<string>) ?? new client.Gauge({ name, help });
+function gauge(name: string, help: string, labelNames: string[] = []) {
+  return (
+    (registry.getSingleMetric(name) as client.Gauge<string>) ?? new client.Gauge({ name, help, labelNames })
+  );
 }
 
 export const metrics = {
@@ -65,6 +68,16 @@ export const metrics = {
     'hookflow_undispatched_deliveries',
     'Deliveries stored in PostgreSQL whose workflow start is not yet confirmed (an eager first attempt confirms it when it ends; the reconciler picks up the rest)',
   ),
+  reconciled: counter(
+    'hookflow_reconciler_deliveries_total',
+    'Deliveries the reconciler handled, by action: started (stored but never started), cancelled (terminated or cancelled in Temporal, recorded as cancelled)',
+    ['action'],
+  ),
+  endpoints: gauge(
+    'hookflow_endpoints',
+    'Endpoints by state, read from PostgreSQL on scrape: failing (enabled, its deliveries exhausting their retries since failing_since), disabled',
+    ['state'],
+  ),
   replaysStarted: counter(
     'hookflow_replay_started_total',
     'Bulk replays that began paging through their query',
@@ -90,13 +103,41 @@ export const metrics = {
   ),
 };
 
-/** Counts undispatched deliveries on scrape; the partial index on dispatched_at keeps it cheap. */
+/** Known label values start at 0: a dashboard's rate() has a series before the first event. */
+function zeroKnownSeries(): void {
+  const zero = (c: client.Counter<string>, label: string, values: string[]) =>
+    values.forEach((v) => c.inc({ [label]: v }, 0));
+  zero(metrics.deliveries, 'outcome', ['success', 'failed', 'cancelled']);
+  for (const outcome of ['success', 'failure', 'throttled', 'gone'])
+    metrics.attemptDuration.zero({ outcome });
+  zero(metrics.workflowStarts, 'eager', ['true', 'false']);
+  zero(metrics.dispatchDeferred, 'reason', ['queue_full', 'start_failed']);
+  zero(metrics.reconciled, 'action', ['started', 'cancelled']);
+  zero(metrics.replayDeliveries, 'result', ['started', 'skipped']);
+  zero(metrics.replaysFinished, 'status', ['finished', 'cancelled', 'failed']);
+  zero(metrics.retentionDeleted, 'table', ['messages', 'deliveries', 'attempts', 'contents']);
+}
+zeroKnownSeries();
+
+/**
+ * Gauges read from PostgreSQL on scrape: undispatched deliveries (the partial index on
+ * dispatched_at keeps it cheap) and endpoints by state (one pass over a small table). Every
+ * process reads the same rows: take the max across instances, not the sum.
+ */
 async function refreshDatabaseGauges(orm: Orm): Promise<void> {
   try {
-    const rows: Array<{ n: string }> = await orm.em
-      .getConnection()
-      .execute('select count(*)::text as n from deliveries where dispatched_at is null');
-    metrics.undispatched.set(Number(rows[0]?.n ?? 0));
+    const db = orm.em.getConnection();
+    const [undispatched, endpoints]: Array<Array<Record<string, string>>> = await Promise.all([
+      db.execute('select count(*)::text as n from deliveries where dispatched_at is null'),
+      db.execute(
+        `select count(*) filter (where disabled)::text as disabled,
+                count(*) filter (where not disabled and failing_since is not null)::text as failing
+           from endpoints`,
+      ),
+    ]);
+    metrics.undispatched.set(Number(undispatched[0]?.n ?? 0));
+    metrics.endpoints.set({ state: 'disabled' }, Number(endpoints[0]?.disabled ?? 0));
+    metrics.endpoints.set({ state: 'failing' }, Number(endpoints[0]?.failing ?? 0));
   } catch {
     // PostgreSQL down: the last value stays; health and the database's own alerts say why.
   }
@@ -112,7 +153,8 @@ export interface ScrapeSources {
 export async function scrape(sources: ScrapeSources): Promise<{ contentType: string; body: string }> {
   if (sources.dispatcher) metrics.dispatchBacklog.set(sources.dispatcher.backlog);
   if (sources.orm) await refreshDatabaseGauges(sources.orm);
-  return { contentType: registry.contentType, body: await registry.metrics() };
+  const [own, sdk] = await Promise.all([registry.metrics(), sdkMetricsText()]);
+  return { contentType: registry.contentType, body: sdk ? `${own}\n${sdk}` : own };
 }
 
 /** True when no metrics token is configured, or the request carries it as a bearer token. */

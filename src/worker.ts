@@ -19,6 +19,7 @@ import { SafeHttpClient } from '../activities/http-client';
 import type { Services } from './services';
 import { connectWorker } from './temporal/connection';
 import { InProcessWorker } from './temporal/in-process-workflows';
+import { sdkMetricsTelemetry, sdkMetricsUnavailable } from './temporal/sdk-metrics';
 
 export const RECONCILER_SCHEDULE_ID = 'hookflow-reconciler';
 export const RETENTION_SCHEDULE_ID = 'hookflow-retention';
@@ -123,17 +124,22 @@ export async function ensureRetentionSchedule(
   }
 }
 
-let runtimeInstalled = false;
-/** The SDK's own logs at WARN and above: routine worker state changes are noise in ours. */
-function installRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    // No shutdown signals: the process that owns the worker stops it, in order with the rest.
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-  } catch {
-    // Already installed by the host process (tests may install their own).
-  }
+let runtimeInstalled: Promise<void> | null = null;
+/**
+ * The SDK's own logs at WARN and above (routine worker state changes are noise in ours), and
+ * its metrics for /metrics (src/temporal/sdk-metrics.ts).
+ */
+function installRuntime(): Promise<void> {
+  return (runtimeInstalled ??= (async () => {
+    const telemetryOptions = await sdkMetricsTelemetry();
+    try {
+      // No shutdown signals: the process that owns the worker stops it, in order with the rest.
+      Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [], telemetryOptions });
+    } catch {
+      // Already installed by the host process (tests may install their own).
+      sdkMetricsUnavailable();
+    }
+  })());
 }
 
 /**
@@ -141,7 +147,7 @@ function installRuntime(): void {
  * share it (eager workflow starts); install the runtime first, or the SDK installs its own.
  */
 export async function connectWorkerConnection(config: Services['config']): Promise<NativeConnection> {
-  installRuntime();
+  await installRuntime();
   return connectWorker(config);
 }
 
@@ -167,8 +173,12 @@ export async function startWorker(
   // A bundle handed in must have been built with the same tracing setting.
   const workflowBundle =
     opts.bundle ?? prebuiltBundle(!!tracing) ?? (await bundleWorkflows({ tracing: !!tracing }));
-  // Workflows on this thread, without the SDK's debugging aids (src/temporal/in-process-workflows.ts).
-  const WorkerClass = config.HOOKFLOW_WORKFLOW_GUARDS ? Worker : InProcessWorker;
+  if (config.HOOKFLOW_WORKFLOW_GUARDS !== undefined)
+    services.log.warn(
+      `HOOKFLOW_WORKFLOW_GUARDS is deprecated: set HOOKFLOW_WORKFLOW_RUNNER=${config.HOOKFLOW_WORKFLOW_RUNNER} instead`,
+    );
+  // By default the SDK's supported worker; in-process is the opt-in of src/temporal/in-process-workflows.ts.
+  const WorkerClass = config.HOOKFLOW_WORKFLOW_RUNNER === 'in-process' ? InProcessWorker : Worker;
   const worker = await WorkerClass.create({
     // Tracing: workflow spans leave through a sink, activity spans through the global provider.
     ...(tracing

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { StoppablePostgres } from './harness/postgres';
 import { freePort } from '../src/temporal/dev-server';
 import { openOrm, migrate } from '../src/db/orm';
-import { startStack, type Stack } from './harness/stack';
+import { startStack, WORKFLOW_RUNNERS, type Stack } from './harness/stack';
 import { Receiver } from './harness/receiver';
 import { seedApp, seedEndpoint } from './harness/seed';
 import { eventually } from './harness/wait';
@@ -17,11 +17,13 @@ import { temporal } from '@temporalio/proto';
  * Each attempt is POSTed and recorded once, whatever the receiver answers and whatever
  * fails between the POST and the record: a POST may repeat after a crash, the log may not.
  */
-describe('one attempt, one record', () => {
+describe.each(WORKFLOW_RUNNERS)('one attempt, one record (workflows: %s)', (runner) => {
+  const env = { HOOKFLOW_WORKFLOW_RUNNER: runner };
   let stack: Stack;
   let receiver: Receiver;
   beforeAll(async () => {
     stack = await startStack({
+      ...env,
       HOOKFLOW_RETRY_SCHEDULE: '1,1',
       HOOKFLOW_DISABLE_AFTER_DAYS: '0',
     });
@@ -160,6 +162,7 @@ describe('one attempt, one record', () => {
     beforeAll(async () => {
       ops = await new Receiver().listen();
       withOps = await startStack({
+        ...env,
         HOOKFLOW_RETRY_SCHEDULE: '1,1',
         HOOKFLOW_DISABLE_AFTER_DAYS: '0',
         HOOKFLOW_OPERATIONAL_WEBHOOK_URL: ops.url('/ops'),
@@ -236,7 +239,10 @@ describe('one attempt, one record', () => {
       const orm = await openOrm(url);
       await migrate(orm);
       await orm.close();
-      own = await startStack({ DATABASE_URL: url, HOOKFLOW_RETRY_SCHEDULE: '1,1' }, { worker: false });
+      own = await startStack(
+        { ...env, DATABASE_URL: url, HOOKFLOW_RETRY_SCHEDULE: '1,1' },
+        { worker: false },
+      );
     });
     afterAll(async () => {
       await own?.close();

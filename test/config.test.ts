@@ -14,6 +14,24 @@ describe('configuration', () => {
     expect(c.HOOKFLOW_HTTPS_ONLY).toBe(false);
     expect(c.HOOKFLOW_MAX_RESPONSE_BYTES).toBe(20_000);
     expect(c.HOOKFLOW_RETENTION_DAYS).toBe(90);
+    expect(c.HOOKFLOW_WORKFLOW_RUNNER).toBe('thread');
+  });
+
+  it('keeps HOOKFLOW_WORKFLOW_GUARDS as a deprecated alias of HOOKFLOW_WORKFLOW_RUNNER', () => {
+    expect(loadConfig({ HOOKFLOW_WORKFLOW_RUNNER: 'in-process' }).HOOKFLOW_WORKFLOW_RUNNER).toBe(
+      'in-process',
+    );
+    expect(loadConfig({ HOOKFLOW_WORKFLOW_GUARDS: 'false' }).HOOKFLOW_WORKFLOW_RUNNER).toBe('in-process');
+    expect(loadConfig({ HOOKFLOW_WORKFLOW_GUARDS: 'true' }).HOOKFLOW_WORKFLOW_RUNNER).toBe('thread');
+    expect(
+      loadConfig({ HOOKFLOW_WORKFLOW_GUARDS: 'true', HOOKFLOW_WORKFLOW_RUNNER: 'thread' })
+        .HOOKFLOW_WORKFLOW_RUNNER,
+    ).toBe('thread');
+    expect(() =>
+      loadConfig({ HOOKFLOW_WORKFLOW_GUARDS: 'false', HOOKFLOW_WORKFLOW_RUNNER: 'thread' }),
+    ).toThrow(
+      'Invalid configuration: HOOKFLOW_WORKFLOW_GUARDS: (deprecated) says in-process where HOOKFLOW_WORKFLOW_RUNNER says thread: unset it',
+    );
   });
 
   it.each([
@@ -23,6 +41,7 @@ describe('configuration', () => {
     ['DATABASE_URL', 'mysql://x', /DATABASE_URL/],
     ['TEMPORAL_ADDRESS', 'no-port', /TEMPORAL_ADDRESS: must be host:port/],
     ['HOOKFLOW_HTTPS_ONLY', 'maybe', /HOOKFLOW_HTTPS_ONLY: must be true or false/],
+    ['HOOKFLOW_WORKFLOW_RUNNER', 'debug', /HOOKFLOW_WORKFLOW_RUNNER: must be thread or in-process/],
     ['HOOKFLOW_ADMIN_TOKEN', 'short', /HOOKFLOW_ADMIN_TOKEN: must be at least 16/],
     ['HOOKFLOW_MAX_RESPONSE_BYTES', '0', /HOOKFLOW_MAX_RESPONSE_BYTES/],
     ['HOOKFLOW_MAX_RESPONSE_BYTES', 'lots', /HOOKFLOW_MAX_RESPONSE_BYTES/],

@@ -1,15 +1,16 @@
-import { startStack, type Stack } from './harness/stack';
+import { startStack, WORKFLOW_RUNNERS, type Stack } from './harness/stack';
 import { Receiver } from './harness/receiver';
 import { seedApp, seedEndpoint } from './harness/seed';
 import { eventually } from './harness/wait';
 import { SA, attemptsQuery, endpointDisabledSignal } from '../workflows/definitions';
 
-/** Delivery against the real Temporal dev server and PostgreSQL, with loopback receivers. */
-describe('delivery', () => {
+/** Delivery against the real Temporal dev server and PostgreSQL, with loopback receivers; workflows run by each runner. */
+describe.each(WORKFLOW_RUNNERS)('delivery (workflows: %s)', (runner) => {
+  const env = { HOOKFLOW_WORKFLOW_RUNNER: runner };
   let stack: Stack;
   let receiver: Receiver;
   beforeAll(async () => {
-    stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '1,1,1', HOOKFLOW_HTTP_TIMEOUT_MS: '1500' });
+    stack = await startStack({ ...env, HOOKFLOW_RETRY_SCHEDULE: '1,1,1', HOOKFLOW_HTTP_TIMEOUT_MS: '1500' });
     receiver = await new Receiver().listen();
   });
   afterAll(async () => {
@@ -125,12 +126,12 @@ describe('delivery', () => {
       const { typedSearchAttributes: sa, status } = await handle.describe();
       return { upserts, closed: status.name, status: sa.get(SA.status), attempts: sa.get(SA.attemptCount) };
     };
-    // What docs/operations.md says: Completed and still pending/0 means delivered at once.
+    // What docs/operations.md says: Completed with no status means delivered at once.
     expect(await visibility(first)).toEqual({
       upserts: 0,
       closed: 'COMPLETED',
-      status: 'pending',
-      attempts: 0,
+      status: undefined,
+      attempts: undefined,
     });
     expect(await visibility(retried)).toEqual({
       upserts: 2,
@@ -237,7 +238,7 @@ describe('delivery', () => {
   });
 
   it('stops a delivery waiting for its next attempt on endpointDisabled', async () => {
-    const slow = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '3600' });
+    const slow = await startStack({ ...env, HOOKFLOW_RETRY_SCHEDULE: '3600' });
     try {
       const appId = await seedApp(slow.services);
       const ep = await seedEndpoint(slow.services, appId, { url: receiver.url() });
@@ -305,6 +306,32 @@ describe('delivery terminated in Temporal', () => {
     } finally {
       await stack.close();
       await receiver.close();
+    }
+  });
+
+  it('shows as cancelled once reconciled when terminated before any attempt ended (no status yet)', async () => {
+    // No worker polls this stack's task queue: the delivery is started and never attempted.
+    const stack = await startStack({}, { worker: false });
+    try {
+      const appId = await seedApp(stack.services);
+      await seedEndpoint(stack.services, appId, { url: 'http://127.0.0.1:9/never' });
+      const res = await stack.call('POST', `/api/v1/app/${appId}/msg`, { eventType: 'a.b', payload: {} });
+      const db = stack.services.orm.em.getConnection();
+      const workflowId = await eventually(async () => {
+        const rows = await db.execute('select workflow_id from deliveries where msg_id = ?', [res.body.id]);
+        return rows[0]?.workflow_id as string | undefined;
+      }, 'the start to be stamped');
+      const handle = stack.services.temporal.workflow.getHandle(workflowId);
+      expect((await handle.describe()).typedSearchAttributes.get(SA.status)).toBeUndefined();
+      await handle.terminate('terminated by an operator in Web UI');
+      await eventually(
+        async () => (await stack.services.dispatcher.reconcileClosed()) > 0,
+        'the reconciler to see it',
+      );
+      const row = (await db.execute('select state from deliveries where msg_id = ?', [res.body.id]))[0];
+      expect(row.state).toBe('cancelled');
+    } finally {
+      await stack.close();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -12,13 +12,15 @@ import { endpointDisabledSignal, attemptsQuery } from '../workflows/definitions'
  * Determinism guard: recorded DeliverMessage histories (test/fixtures/histories/*.pb) (success, retries, exhaustion,
  * 410, cancel by signal, throttle wait) must replay on the current workflow code. A change that would
  * break running deliveries fails here. `deliver-*` were recorded when the attempt was one
- * activity, `local-*` with local-activity steps; RECORD_HISTORIES=1 re-records the `local-*`
- * ones only, and only on purpose.
+ * activity, `local-*` with local-activity steps, `failing-status-*` started with no status
+ * (DeliverMessageInput.failingStatus). `RECORD_HISTORIES=<prefix>` records the current code's
+ * as `<prefix>-*.pb`, for a new version of the input; it never overwrites a recorded file.
  */
 const dir = path.join(__dirname, 'fixtures', 'histories');
+const prefix = process.env.RECORD_HISTORIES;
 
 describe('workflow replay', () => {
-  if (process.env.RECORD_HISTORIES === '1') {
+  if (prefix) {
     it('records histories', async () => {
       const stack = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '1,1' });
       const receiver = await new Receiver().listen();
@@ -41,7 +43,7 @@ describe('workflow replay', () => {
           const handle = stack.services.temporal.workflow.getHandle(`deliver-${res.body.id}-${ep.id}`);
           await eventually(() => handle.describe().then(() => true), 'start');
           await handle.result();
-          writeFileSync(path.join(dir, `local-${name}.pb`), encode(await handle.fetchHistory()));
+          record(name, encode(await handle.fetchHistory()));
           await seedEndpointDisable(stack, ep.id);
         }
         // A throttled endpoint: the second delivery waits for its slot on a durable timer.
@@ -58,7 +60,7 @@ describe('workflow replay', () => {
         const last = stack.services.temporal.workflow.getHandle(`deliver-${sent[2].body.id}-${throttled.id}`);
         await eventually(() => last.describe().then(() => true), 'start');
         await last.result();
-        writeFileSync(path.join(dir, 'local-throttled.pb'), encode(await last.fetchHistory()));
+        record('throttled', encode(await last.fetchHistory()));
         await seedEndpointDisable(stack, throttled.id);
         // Cancelled by the endpointDisabled signal while waiting for a retry.
         const slow = await startStack({ HOOKFLOW_RETRY_SCHEDULE: '3600' });
@@ -70,7 +72,7 @@ describe('workflow replay', () => {
           await eventually(async () => (await handle.query(attemptsQuery)).length === 1, 'first attempt');
           await handle.signal(endpointDisabledSignal, { reason: 'recording' });
           await handle.result();
-          writeFileSync(path.join(dir, 'local-cancelled.pb'), encode(await handle.fetchHistory()));
+          record('cancelled', encode(await handle.fetchHistory()));
         } finally {
           await slow.close();
         }
@@ -83,7 +85,7 @@ describe('workflow replay', () => {
 
   it('replays every recorded history on the current workflow code', async () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.pb'));
-    expect(files.length).toBeGreaterThanOrEqual(11);
+    expect(files.length).toBeGreaterThanOrEqual(18);
     const histories = files.map((f) => ({
       workflowId: f.replace(/\.pb$/, ''),
       history: temporal.api.history.v1.History.decode(readFileSync(path.join(dir, f))),
@@ -98,6 +100,36 @@ describe('workflow replay', () => {
     expect(failures).toEqual([]);
   });
 });
+
+describe('the failing-status histories', () => {
+  it('start with no status and say failing while they wait for a retry', () => {
+    const file = path.join(dir, 'failing-status-retry-then-success.pb');
+    const { events } = temporal.api.history.v1.History.decode(readFileSync(file));
+    const status = (fields?: Record<string, temporal.api.common.v1.IPayload> | null) =>
+      fields?.HookflowStatus?.data ? JSON.parse(Buffer.from(fields.HookflowStatus.data).toString()) : null;
+    const started = events[0].workflowExecutionStartedEventAttributes!;
+    expect(Object.keys(started.searchAttributes!.indexedFields!).sort()).toEqual([
+      'HookflowApp',
+      'HookflowEndpoint',
+      'HookflowEventType',
+      'HookflowMessage',
+      'HookflowTrigger',
+    ]);
+    const upserts = events
+      .map((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields)
+      .filter(Boolean)
+      .map(status);
+    expect(upserts).toEqual(['failing', 'success']);
+  });
+});
+
+/** A recorded history is what running deliveries did: never replaced. */
+function record(name: string, data: Buffer): void {
+  const file = path.join(dir, `${prefix}-${name}.pb`);
+  if (existsSync(file))
+    throw new Error(`${file} is recorded already: choose another RECORD_HISTORIES prefix`);
+  writeFileSync(file, data);
+}
 
 /** Histories are kept in protobuf's binary form: exact, and independent of JSON conventions. */
 function encode(history: temporal.api.history.v1.IHistory): Buffer {

@@ -36,6 +36,14 @@ import type { AttemptOutcome } from '../src/domain/outcome';
 
 export type DeliveryStatus = 'pending' | 'sending' | 'success' | 'failed' | 'cancelled';
 
+/**
+ * What `HookflowStatus` says (docs/operations.md). Unset until an attempt fails: a delivery
+ * that succeeds at once never has one (its execution status, Completed, says it). 'failing':
+ * its last attempt failed and it waits for the next; 'pending' is what deliveries started
+ * before `failingStatus` say instead (they were started with it).
+ */
+export type VisibleStatus = 'failing' | 'pending' | 'success' | 'failed' | 'cancelled';
+
 export const SA = {
   app: defineSearchAttributeKey('HookflowApp', SearchAttributeType.KEYWORD),
   endpoint: defineSearchAttributeKey('HookflowEndpoint', SearchAttributeType.KEYWORD),
@@ -79,6 +87,13 @@ export interface DeliverMessageInput {
    * sets it; deliveries started before it existed lack it and keep upserting (so they replay).
    */
   quietFirstSuccess?: boolean;
+  /**
+   * Started without `HookflowStatus` and `HookflowAttemptCount` (they are written from the
+   * first failed attempt on, so a first-attempt success leaves nothing untrue behind), and a
+   * delivery waiting for its retry says 'failing'. Every start sets it; deliveries started
+   * before it were started as 'pending' with count 0 and say 'pending' while they wait.
+   */
+  failingStatus?: boolean;
   /**
    * The attempt runs as local-activity steps (send, record, lifecycle) in the workflow task.
    * Every start sets it; deliveries started before it existed run the one `attempt` activity.

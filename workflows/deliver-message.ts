@@ -21,6 +21,7 @@ import {
   type DeliverMessageInput,
   type DeliverMessageResult,
   type DeliveryStatus,
+  type VisibleStatus,
 } from './definitions';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -80,6 +81,9 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
   const attempt = input.localAttempt
     ? attemptInSteps(input, workflowId, localSteps(timeoutMs), () => disabled)
     : attemptActivity(timeoutMs);
+  // What a delivery waiting for its retry says. Versioned by the input: deliveries started
+  // before `failingStatus` were started as 'pending' and keep saying so until they end.
+  const waiting: VisibleStatus = input.failingStatus ? 'failing' : 'pending';
   const finish = async (status: DeliveryStatus): Promise<DeliverMessageResult> => {
     upsertSearchAttributes([
       { key: SA.status, value: status },
@@ -108,9 +112,10 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
       if (result === 'disabled') return await finish('cancelled');
       history.push(result.summary);
       // The common case, a success at the first attempt, closes without a visibility update:
-      // on one Temporal server that is a write per delivery, and Completed with
-      // HookflowAttemptCount 0 says the same. Versioned by the input, not by patched():
-      // a patch marker upserts TemporalChangeVersion, the very write this saves.
+      // on one Temporal server that is a write per delivery. Started with no HookflowStatus
+      // (failingStatus), such a delivery is Completed with no status, which says just that.
+      // Versioned by the input, not by patched(): a patch marker upserts
+      // TemporalChangeVersion, the very write this saves.
       if (n === 1 && result.summary.outcome === 'success' && input.quietFirstSuccess)
         return { status: 'success', attempts: 1 };
       const waitSeconds = result.waitSeconds;
@@ -119,8 +124,7 @@ export async function DeliverMessage(input: DeliverMessageInput): Promise<Delive
         { key: SA.lastHttpStatus, value: result.summary.statusCode },
         {
           key: SA.status,
-          value:
-            result.summary.outcome === 'success' ? 'success' : waitSeconds === null ? 'failed' : 'pending',
+          value: result.summary.outcome === 'success' ? 'success' : waitSeconds === null ? 'failed' : waiting,
         },
         {
           key: SA.nextAttemptAt,

@@ -368,6 +368,7 @@ export class Dispatcher {
       attemptTimeoutMs: this.opts.attemptTimeoutMs,
       quietFirstSuccess: true,
       localAttempt: true,
+      failingStatus: true,
       ...(replayTaskId ? { replayTaskId } : {}),
     };
     try {
@@ -383,9 +384,9 @@ export class Dispatcher {
           { key: SA.endpoint, value: ref.endpointId },
           { key: SA.message, value: ref.msgId },
           { key: SA.eventType, value: ref.eventType },
-          { key: SA.status, value: 'pending' },
           { key: SA.trigger, value: trigger },
-          { key: SA.attemptCount, value: 0 },
+          // No HookflowStatus or HookflowAttemptCount: written from the first failed attempt on
+          // (failingStatus), so a first-attempt success, which writes nothing, leaves no lie.
         ],
         staticSummary: `${ref.eventType} → ${ref.endpointId} (${trigger})`,
       });
@@ -450,7 +451,8 @@ export class Dispatcher {
     const since = new Date(Date.now() - lookbackMinutes * 60_000).toISOString();
     const query =
       `WorkflowType = 'DeliverMessage' AND ExecutionStatus IN ('Terminated', 'Canceled', 'TimedOut') ` +
-      `AND HookflowStatus = 'pending' AND CloseTime > '${since}'`;
+      // Unset (no attempt failed yet), 'failing' (waiting for a retry), or 'pending' for deliveries started before failingStatus.
+      `AND (HookflowStatus IS NULL OR HookflowStatus IN ('failing', 'pending')) AND CloseTime > '${since}'`;
     let count = 0;
     for await (const wf of this.opts.temporal.workflow.list({ query })) {
       const rows: unknown[] = await this.opts.orm.em.getConnection().execute(

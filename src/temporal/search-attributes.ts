@@ -49,7 +49,9 @@ async function untilUsable(client: Client, timeoutMs = 120_000): Promise<void> {
       return;
     } catch (err) {
       // The time-skipping test server has no visibility queries.
-      if ((err as { code?: number }).code === 12 /* UNIMPLEMENTED */) return;
+      // (The client wraps the gRPC error in a ServiceError; its code is on the cause.)
+      const e = err as { code?: number; cause?: { code?: number } };
+      if ((e.code ?? e.cause?.code) === 12 /* UNIMPLEMENTED */) return;
       if (Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 1000));
     }

@@ -2,6 +2,7 @@ import { Receiver } from '../harness/receiver';
 import { eventually } from '../harness/wait';
 import { attemptsQuery, endpointDisabledSignal } from '../../workflows/definitions';
 import { Cluster } from './harness';
+import { documentedQueries, TEN_MINUTES_AGO } from '../harness/operator-queries';
 
 /**
  * What an operator does in Web UI, on the real server's SQL visibility: find deliveries by
@@ -54,6 +55,18 @@ describe('cluster: the operator view', () => {
       expect(await count(`HookflowApp = '${appId}' AND HookflowNextAttemptAt > '2000-01-01T00:00:00Z'`)).toBe(
         3,
       );
+
+      // The queries docs/operations.md gives operators, on PostgreSQL's visibility (IS NULL, OR, dates).
+      const doc = documentedQueries();
+      const mine = (q: string) => count(`${q} AND HookflowApp = '${appId}'`);
+      expect(await mine(doc.Failing)).toBe(3);
+      expect(await mine(doc['Delivered, at once or after retries'])).toBe(3);
+      expect(await mine(doc['Delivered after retries'])).toBe(0);
+      expect(await mine(doc.Failed)).toBe(0);
+      const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString();
+      expect(await mine(doc.Stuck.replaceAll(TEN_MINUTES_AGO, tenMinutesAgo))).toBe(0);
+      const inTwoHours = new Date(Date.now() + 7_200_000).toISOString();
+      expect(await mine(doc.Stuck.replaceAll(TEN_MINUTES_AGO, inTwoHours))).toBe(3);
 
       const handle = (msg: string) => client.workflow.getHandle(`deliver-${msg}-${failing}`);
       const attempts = await handle(msgs[0]).query(attemptsQuery);

@@ -17,6 +17,7 @@ export function stackEnv(config: ReadyConfig): NodeJS.ProcessEnv {
     HOOKFLOW_RETRY_SCHEDULE: config.HOOKFLOW_RETRY_SCHEDULE.join(','),
     HOOKFLOW_HTTP_TIMEOUT_MS: String(config.HOOKFLOW_HTTP_TIMEOUT_MS),
     HOOKFLOW_RECONCILE_SECONDS: String(config.HOOKFLOW_RECONCILE_SECONDS),
+    HOOKFLOW_WORKFLOW_RUNNER: config.HOOKFLOW_WORKFLOW_RUNNER,
     LOG_LEVEL: 'warn',
   };
 }

@@ -1,11 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import path from 'node:path';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { loadConfig, requireReady, type ReadyConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { buildServices, type Services } from '../../src/services';
 import { startWorker, type RunningWorker } from '../../src/worker';
 import { startApi, type RunningApi } from '../../src/api-server';
+
+/** Hookflow's workflows plus the faulty ones of test/fixtures/workflows/faulty.ts (`Spin`, `Broken`), bundled. */
+export function faultyWorkflowsBundle(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'workflows', 'faulty')),
+    logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never,
+  });
+}
+
+/** Both values of HOOKFLOW_WORKFLOW_RUNNER: the delivery tests run in each. */
+export const WORKFLOW_RUNNERS = ['thread', 'in-process'] as const;
 
 export interface Stack {
   config: ReadyConfig;

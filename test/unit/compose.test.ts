@@ -75,7 +75,7 @@ describe('docker-compose.yml', () => {
           .replace(/^\$\{HOOKFLOW_SECRET_KEY.*\}$/, 'y'.repeat(40)),
       ]),
     );
-    const known = Object.keys(configSchema.shape);
+    const known = Object.keys(configSchema.in.shape);
     expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
     const parsed = configSchema.safeParse(env);
     expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
