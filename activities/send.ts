@@ -23,6 +23,10 @@ export type { SendOutcome };
 interface Row {
   /** The payload's exact text (message_content); null once pruned. */
   payload: string | null;
+  /** A raw payload (`transformationsParams.rawPayload`): sent as is, never through a template. */
+  raw: boolean | null;
+  /** The message's `content-type`; null: application/json. */
+  content_type: string | null;
   event_id: string | null;
   event_type: string;
   ep_id: string | null;
@@ -54,7 +58,7 @@ export function makeSend({ orm, http, box, config }: ActivityDeps) {
   async function load(input: SendInput): Promise<Row | null> {
     const rows = await pgQuery<Row>(orm, {
       name: 'attempt_load',
-      text: `select c.payload, m.event_id, m.event_type, e.id as ep_id, e.url, e.disabled, e.secret_enc, e.previous_secrets,
+      text: `select c.payload, c.raw, c.content_type, m.event_id, m.event_type, e.id as ep_id, e.url, e.disabled, e.secret_enc, e.previous_secrets,
                     e.headers, e.sensitive_headers_enc, e.bearer_token_enc, e.method, e.payload_template, e.throttle_rate
                from messages m left join message_content c on c.msg_id = m.id
                left join endpoints e on e.id = $1 and e.app_id = m.app_id
@@ -109,7 +113,8 @@ export function makeSend({ orm, http, box, config }: ActivityDeps) {
         .map((p) => open(p.secretEnc, 'previous signing secret')),
     ];
     const headers: Record<string, string> = {
-      'content-type': 'application/json',
+      // The header is reserved for endpoints (src/domain/headers.ts): the message decides it.
+      'content-type': row.content_type ?? 'application/json',
       'user-agent': 'Hookflow/1.0 (+webhooks)',
       ...row.headers,
     };
@@ -121,8 +126,9 @@ export function makeSend({ orm, http, box, config }: ActivityDeps) {
   }
 
   function render(row: Row, input: SendInput): string {
-    // Without a template, the exact text received is signed and sent.
-    if (!row.payload_template) return row.payload!;
+    // Without a template, the exact text received is signed and sent; a raw payload is
+    // always sent as is (what Svix's SDKs promise for it), so a template never applies.
+    if (!row.payload_template || row.raw) return row.payload!;
     try {
       return renderTemplate(row.payload_template, {
         event: row.event_type,

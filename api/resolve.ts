@@ -30,9 +30,15 @@ export async function findEndpoint(em: EntityManager, app: Application, idOrUid:
 
 export const MESSAGE_FIELDS =
   'm.id, m.app_id, m.event_type, m.event_id, m.channels, m.tags, m.created_at, m.expires_at';
-/** The content of message `m`, null once pruned or expunged. */
-export const payloadOfM = (content = true) =>
-  content ? '(select c.payload from message_content c where c.msg_id = m.id)' : 'null';
+/**
+ * The content of message `m` as the columns `payload` (null once pruned or expunged, or
+ * when `content` is false) and `raw` (a raw payload), each name after `prefix`.
+ */
+export const contentOfM = (content = true, prefix = '') =>
+  content
+    ? `(select c.payload from message_content c where c.msg_id = m.id) as ${prefix}payload,
+       coalesce((select c.raw from message_content c where c.msg_id = m.id), false) as ${prefix}raw`
+    : `null as ${prefix}payload, false as ${prefix}raw`;
 
 /** A message of an application, by id or eventId. */
 export async function findMessage(
@@ -43,7 +49,7 @@ export async function findMessage(
   const rows: Array<Record<string, unknown>> = await em
     .getConnection()
     .execute(
-      `select ${MESSAGE_FIELDS}, ${payloadOfM()} as payload from messages m where m.app_id = ? and m.${idOrEventId.startsWith('msg_') ? 'id' : 'event_id'} = ?`,
+      `select ${MESSAGE_FIELDS}, ${contentOfM()} from messages m where m.app_id = ? and m.${idOrEventId.startsWith('msg_') ? 'id' : 'event_id'} = ?`,
       [app.id, idOrEventId],
     );
   if (!rows[0]) throw notFound('Message');
@@ -59,6 +65,7 @@ export function rowToMessage(r: Record<string, unknown>): StoredMessage {
     channels: (r.channels as string[]) ?? null,
     tags: (r.tags as string[]) ?? null,
     payload: (r.payload as string) ?? null,
+    raw: r.raw === true,
     createdAt: new Date(r.created_at as string),
     expiresAt: new Date(r.expires_at as string),
   };

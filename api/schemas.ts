@@ -15,6 +15,31 @@ export const channelName = z
   .max(128)
   .regex(/^[a-zA-Z0-9\-_.:]+$/, 'must contain only letters, digits, "-", "_", "." and ":"');
 
+/** A media type, optionally with parameters (`text/plain; charset=utf-8`). */
+const mediaType = z
+  .string()
+  .max(256)
+  .regex(
+    /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*;[\x20-\x7e]*)?$/,
+    'must be a media type such as text/plain or application/xml; charset=utf-8',
+  );
+
+/**
+ * Svix's `transformationsParams`, as its SDKs' raw-payload helpers (Go `NewMessageInRaw`,
+ * Python `message_in_raw`, JS `messageInRaw`) fill it: `rawPayload` is the webhook's body,
+ * any text, sent byte for byte in place of `payload`; `headers` may set the `content-type`
+ * it is sent with (default application/json). Other keys are Transformations' input, which
+ * Hookflow has none of: accepted and ignored, as before.
+ */
+const transformationsParams = z
+  .object({
+    rawPayload: z.string().nullish(),
+    headers: z
+      .record(z.string().regex(/^content-type$/i, 'only content-type can be set here'), mediaType)
+      .nullish(),
+  })
+  .catchall(z.unknown());
+
 /** Svix's MessageIn. `payload` is validated parsed and stored as the exact text received. */
 export const messageIn = z
   .object({
@@ -33,7 +58,7 @@ export const messageIn = z
     // A union, not .nullish(): the document then says `ApplicationIn or null` here, and
     // ApplicationIn itself stays non-null for the routes that take it as their body.
     application: z.union([appIn, z.null()]).optional(),
-    transformationsParams: z.record(z.string(), z.unknown()).nullish(),
+    transformationsParams: transformationsParams.nullish(),
   })
   .strict();
 export type MessageIn = z.infer<typeof messageIn>;

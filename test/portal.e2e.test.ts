@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startStack, type Stack } from './harness/stack';
@@ -90,8 +90,11 @@ describe('portal (browser)', () => {
     expect(access.status).toBe(200);
     portalUrl = access.body.url;
 
+    const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+    if (!existsSync(executablePath))
+      throw new Error(`No Chromium at ${executablePath}: run test/prerequisites.sh (npm test runs it first)`);
     browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath,
       args: [
         '--headless',
         '--no-sandbox',
@@ -117,6 +120,10 @@ describe('portal (browser)', () => {
     await receiver?.close();
     await stack?.close();
   });
+
+  /** A health figure (data-figure) showing exactly `value`. */
+  const figure = (name: string, value: string) =>
+    page.locator(`[data-figure=${name}] dd`).filter({ hasText: new RegExp(`^${value}$`) });
 
   const attemptRow = (msgId: string, status: number) =>
     page.locator(`tr.attempt-row[data-msg="${msgId}"][data-status="${status}"]`);
@@ -246,7 +253,8 @@ describe('portal (browser)', () => {
       contact: { id: 'ct_1', firstName: 'Ada', email: 'ada@example.com' },
     });
     await attemptRow(okMsg, 0).waitFor(WAIT);
-    await page.getByTestId('stats').getByText('100%').waitFor(WAIT);
+    await figure('message-success-rate', '100%').waitFor(WAIT);
+    await figure('attempt-success-rate', '100%').waitFor(WAIT);
   });
 
   let failedMsg: string;
@@ -305,11 +313,27 @@ describe('portal (browser)', () => {
     await page.screenshot({ path: path.join(shots, 'endpoint-detail.png'), fullPage: true });
   });
 
+  it('counts messages and attempts apart in the health panel, each figure saying which', async () => {
+    // Three messages, all delivered in the end; five attempts, of which the failed message's
+    // two before its recovery failed: 100% of messages, 60% of attempts (issue 23).
+    await page.reload();
+    await figure('messages-delivered', '3').waitFor(WAIT);
+    await figure('messages-failed', '0').waitFor(WAIT);
+    await figure('message-success-rate', '100%').waitFor(WAIT);
+    await figure('attempt-success-rate', '60.0%').waitFor(WAIT);
+    const labels = await page.getByTestId('message-health').locator('dt').allTextContents();
+    expect(labels).toContain('Message success rate');
+    expect(await page.getByTestId('attempt-health').locator('dt').allTextContents()).toContain(
+      'Attempt success rate',
+    );
+  });
+
   it('lists the endpoint with its health, toggles it, and shows the event catalog', async () => {
     await page.getByRole('navigation', { name: 'Webhooks' }).getByRole('link', { name: 'Endpoints' }).click();
     const link = page.getByRole('link', { name: receiver.url('/hooks') });
     await link.waitFor(WAIT);
-    await page.locator('.dots').waitFor(WAIT);
+    await page.getByRole('img', { name: 'Last 5 attempts: 3 succeeded' }).waitFor(WAIT);
+    await page.locator('[data-figure=message-success-rate]', { hasText: '100% delivered' }).waitFor(WAIT);
     await page.screenshot({ path: path.join(shots, 'endpoints-list.png'), fullPage: true });
 
     await page.getByRole('switch', { name: `Enabled: ${receiver.url('/hooks')}` }).click();

@@ -1,12 +1,23 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { newId } from '../../src/ids';
 import type { DeliveryState } from '../../src/db/entities';
 import type { ApiDeps } from '../context';
-import { conflict, notFound } from '../http-errors';
+import { conflict, HttpError, notFound } from '../http-errors';
 import { paginationQuery } from '../pagination';
-import { findEndpoint, payloadOfM, rowToMessage } from '../resolve';
-import { accepted, endpointPath, idOrUid, listOut, listPage, lookup, msgPath, ok, Where } from '../resource';
+import { contentOfM, findEndpoint, rowToMessage } from '../resolve';
+import {
+  accepted,
+  endpointPath,
+  idOrUid,
+  listOut,
+  listPage,
+  lookup,
+  msgPath,
+  noContent,
+  ok,
+  Where,
+} from '../resource';
 import { defineRoute } from '../route';
 import { isoDateTime, queryIntEnum } from '../schema-formats';
 import { channelName, messageOutSchema } from '../schemas';
@@ -87,13 +98,14 @@ function msgOf(r: Row) {
     channels: r.m_channels,
     tags: r.m_tags,
     payload: r.m_payload,
+    raw: r.m_raw,
     created_at: r.m_created_at,
     expires_at: r.m_expires_at,
   });
 }
 const msgColumns = (content: boolean) =>
   `m.id as m_id, m.app_id as m_app_id, m.event_type as m_event_type, m.event_id as m_event_id, m.channels as m_channels,
-   m.tags as m_tags, ${payloadOfM(content)} as m_payload, m.created_at as m_created_at, m.expires_at as m_expires_at`;
+   m.tags as m_tags, ${contentOfM(content, 'm_')}, m.created_at as m_created_at, m.expires_at as m_expires_at`;
 
 /** A delivery's state as Svix's MessageStatus: cancelled deliveries read as failed. */
 const deliveryStatus: Record<DeliveryState, number> = {
@@ -123,6 +135,11 @@ function deliveryOut(r: Row) {
   };
 }
 
+const attemptPath = msgPath.extend({ attempt: z.string().min(1).max(256) });
+
+/** What an expunged attempt's response reads, as in Svix. */
+const EXPUNGED_RESPONSE = 'EXPUNGED';
+
 /**
  * Message attempts (Svix's MessageAttemptOut), the attempted messages of an endpoint and
  * the attempted endpoints of a message (from the deliveries table), and manual resend.
@@ -130,6 +147,20 @@ function deliveryOut(r: Row) {
  */
 export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
   const router = Router();
+
+  /** One attempt of the message the path names; 404 for the first thing missing. */
+  async function findAttempt(req: Request, params: z.infer<typeof attemptPath>): Promise<Row> {
+    const { em, app, msg } = await lookup(orm, req, params);
+    const rows: Row[] = await em
+      .getConnection()
+      .execute('select * from attempts where id = ? and msg_id = ? and app_id = ?', [
+        params.attempt,
+        msg.id,
+        app.id,
+      ]);
+    if (!rows[0]) throw notFound('Message attempt');
+    return rows[0];
+  }
 
   /** Attempts of the application matching `scope` (an endpoint's, a message's) and the query's filters. */
   function listAttempts(scope: Where, q: z.infer<typeof filters> & { with_msg?: string }) {
@@ -213,23 +244,38 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       operationId: 'v1.message-attempt.get',
       summary: 'Get one attempt',
       tag: 'Message Attempt',
-      params: msgPath.extend({ attempt: z.string().min(1).max(256) }),
+      params: attemptPath,
       responses: {
         200: { description: 'The attempt', schema: attemptOutSchema },
         404: { description: 'Not found' },
       },
     },
+    async ({ req, params }) => ok(attemptOut(await findAttempt(req, params), true, false)),
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'delete',
+      path: '/app/:app/msg/:msg/attempt/:attempt/content',
+      operationId: 'v1.message-attempt.expunge-content',
+      summary: "Delete an attempt's response body (it then reads EXPUNGED, as Svix); the message is kept",
+      tag: 'Message Attempt',
+      params: attemptPath,
+      responses: {
+        204: { description: 'Response body deleted' },
+        404: { description: 'Not found' },
+      },
+    },
     async ({ req, params }) => {
-      const { em, app, msg } = await lookup(orm, req, params);
-      const rows: Row[] = await em
+      const attempt = await findAttempt(req, params);
+      await orm.em
         .getConnection()
-        .execute('select * from attempts where id = ? and msg_id = ? and app_id = ?', [
-          params.attempt,
-          msg.id,
-          app.id,
+        .execute(`update attempts set response = ?, response_truncated = false where id = ?`, [
+          EXPUNGED_RESPONSE,
+          attempt.id,
         ]);
-      if (!rows[0]) throw notFound('Message attempt');
-      return ok(attemptOut(rows[0], true, false));
+      return noContent();
     },
   );
 
@@ -305,7 +351,8 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       method: 'get',
       path: '/app/:app/msg/:msg/endpoint',
       operationId: 'v1.message-attempt.list-attempted-destinations',
-      summary: 'List the endpoints a message was sent (or is being sent) to, with the delivery status',
+      summary:
+        'List the endpoints a message was sent (or is being sent) to, with the delivery status, by ascending endpoint id (as Svix)',
       tag: 'Message Attempt',
       params: msgPath,
       query: paginationQuery,
@@ -318,7 +365,7 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
       const { em, app, msg } = await lookup(orm, req, params);
       return listPage(
         q,
-        'descending',
+        'ascending',
         (ks) => {
           const where = scheduled(app.id, 'd.msg_id', msg.id).after(ks, 'd.endpoint_id');
           return em.getConnection().execute<Row[]>(
@@ -365,15 +412,21 @@ export function attemptsRouter({ orm, dispatcher }: ApiDeps): Router {
           description: 'Accepted: a new delivery is under way',
           schema: z.object({}).strict().meta({ id: 'EmptyResponse' }),
         },
+        400: { description: 'missing_payload: the message content was expunged or has expired' },
         404: { description: 'Not found' },
-        409: { description: 'The endpoint is disabled, or the message content was deleted' },
+        409: { description: 'The endpoint is disabled' },
       },
     },
     async ({ req, params }) => {
       const { app, msg, endpoint: ep } = await lookup(orm, req, params);
+      // As Svix: a 400 `missing_payload`, whatever the endpoint's state.
+      if (msg.payload === null)
+        throw new HttpError(
+          400,
+          'missing_payload',
+          `The content of message ${msg.id} was expunged or has expired: it cannot be resent`,
+        );
       if (ep.disabled) throw conflict(`Endpoint ${ep.id} is disabled: enable it before resending to it`);
-      if (!msg.payload)
-        throw conflict(`The content of message ${msg.id} has been deleted: it cannot be resent`);
       // A new workflow every time, so a resend works whatever became of earlier deliveries.
       const workflowId = `resend-${msg.id}-${ep.id}-${newId('atmpt').slice('atmpt_'.length)}`;
       await dispatcher.startDelivery(

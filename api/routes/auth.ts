@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../context';
 import { forbidden } from '../http-errors';
 import { principalOf } from '../middleware/auth';
-import { revokeToken } from '../../src/domain/token-revocation';
+import { expireAppTokens, revokeToken } from '../../src/domain/token-revocation';
 import { findApp } from '../resolve';
 import { appPath, noContent, ok } from '../resource';
 import { defineRoute } from '../route';
@@ -13,10 +13,13 @@ import { findOrCreateApp } from './applications';
 const TAG = 'Authentication';
 const WEEK = 7 * 24 * 3600;
 
+/** A portal session's id: tokens carry it, so that expire-all can name the session. */
+const sessionId = z.string().min(1).max(256);
+
 /**
- * Svix's AppPortalAccessIn. Hookflow's app tokens carry only the application, so
- * `featureFlags`, `capabilities` and `sessionId` are accepted (type-checked) and ignored:
- * every token gets every capability. `readOnly: true` is refused rather than ignored, so
+ * Svix's AppPortalAccessIn. Hookflow's app tokens carry the application and the
+ * `sessionId` (for expire-all), so `featureFlags` and `capabilities` are accepted
+ * (type-checked) and ignored: every token gets every capability. `readOnly: true` is refused rather than ignored, so
  * nobody hands out a "read-only" link that can in fact write.
  */
 const portalAccessIn = z
@@ -41,7 +44,7 @@ const portalAccessIn = z
       .nullish()
       .refine((v) => !v, 'read-only portal sessions are not supported')
       .meta({ enum: [false, null] }),
-    sessionId: z.string().min(1).max(256).nullish(),
+    sessionId: sessionId.nullish(),
     capabilities: z
       .array(
         z.enum([
@@ -60,6 +63,25 @@ const portalAccessIn = z
   .meta({ id: 'AppPortalAccessIn' });
 
 const portalAccessOut = z.object({ url: z.string(), token: z.string() }).meta({ id: 'AppPortalAccessOut' });
+
+/** Svix's ApplicationTokenExpireIn. */
+const tokenExpireIn = z
+  .object({
+    expiry: z
+      .number()
+      .int()
+      .min(0)
+      .max(3 * 24 * 3600)
+      .nullish()
+      .describe('Seconds until the tokens stop working; 0 or absent: at once'),
+    sessionIds: z
+      .array(sessionId)
+      .max(1000)
+      .nullish()
+      .describe('Only the tokens issued with these sessionIds; absent or empty: every token'),
+  })
+  .strict()
+  .meta({ id: 'ApplicationTokenExpireIn' });
 
 /** Where people open the portal: PUBLIC_URL when set, else the origin this request came to. */
 function publicOrigin(req: Request, publicUrl: string | undefined): string {
@@ -93,10 +115,38 @@ export function authRouter({ orm, tokens, config }: ApiDeps): Router {
       const app = body.application
         ? (await findOrCreateApp(em, params.app, body.application)).app
         : await findApp(em, req, params.app);
-      const token = await tokens.issueAppToken(app.id, body.expiry ?? WEEK);
+      const token = await tokens.issueAppToken(app.id, body.expiry ?? WEEK, body.sessionId);
       // The token rides in the fragment: browsers never send it, so it stays out of access logs.
       const url = `${publicOrigin(req, config.PUBLIC_URL)}/portal/#token=${encodeURIComponent(token)}&app=${encodeURIComponent(app.id)}`;
       return ok({ url, token });
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'post',
+      path: '/auth/app/:app/expire-all',
+      operationId: 'v1.authentication.expire-all',
+      summary:
+        'Expire every token of an application issued until now (a leaked portal link): at once, or after `expiry` seconds; only those of `sessionIds` when given. Tokens issued later work',
+      tag: TAG,
+      access: 'admin',
+      idempotent: true,
+      params: appPath,
+      body: tokenExpireIn,
+      responses: {
+        204: { description: 'Expired: those tokens are refused from then on' },
+        404: { description: 'No such application' },
+      },
+    },
+    async ({ req, params, body }) => {
+      const app = await findApp(orm.em.fork(), req, params.app);
+      await expireAppTokens(orm, app.id, {
+        expirySeconds: body.expiry ?? 0,
+        sessionIds: body.sessionIds ?? null,
+      });
+      return noContent();
     },
   );
 

@@ -2,7 +2,6 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { BackgroundTask } from '../../src/db/entities';
 import { cancelReplaySignal } from '../../workflows/definitions';
 import type { ApiDeps } from '../context';
 import { conflict, notFound } from '../http-errors';
@@ -10,44 +9,14 @@ import { principalOf } from '../middleware/auth';
 import { paginationQuery } from '../pagination';
 import { accepted, listOut, listPage, ok, Where } from '../resource';
 import { defineRoute } from '../route';
-
-export const taskKinds = [
-  'endpoint.recover',
-  'endpoint.replay',
-  'application.replay',
-  'endpoint.delete',
-  'application.delete',
-] as const;
-export const taskStatuses = ['running', 'finished', 'failed', 'cancelled'] as const;
-
-/** Svix's BackgroundTaskOut (RecoverOut/ReplayOut are the same without `data`). */
-export const backgroundTaskOut = z.object({
-  id: z.string(),
-  status: z.enum(taskStatuses),
-  task: z.string(),
-  updatedAt: z.string(),
-  data: z.record(z.string(), z.unknown()),
-});
-
-interface Row {
-  id: string;
-  app_id: string | null;
-  task: string;
-  status: BackgroundTask['status'];
-  data: Record<string, unknown>;
-  workflow_id: string | null;
-  updated_at: string | Date;
-}
-
-export function taskOut(r: Row) {
-  return {
-    id: r.id,
-    status: r.status,
-    task: r.task,
-    updatedAt: new Date(r.updated_at).toISOString(),
-    data: r.data ?? {},
-  };
-}
+import {
+  backgroundTaskOut,
+  taskFilter,
+  taskKinds,
+  taskOut,
+  taskStatuses,
+  type TaskRow as Row,
+} from '../background-task-view';
 
 /** A task by id; an app token reaches only its application's tasks (others are 404). */
 export async function findTask(em: EntityManager, req: Request, id: string): Promise<Row> {
@@ -77,7 +46,8 @@ export async function insertTask(
 const taskParams = z.object({ task: z.string().min(1).max(100) });
 
 /**
- * Background tasks: recover, replay-missing and bulk replay report here. Cancelling is
+ * Background tasks: recover, replay-missing, bulk replay and deletions report here, shown as
+ * Svix's SDKs can read them (api/background-task-view.ts). Cancelling is
  * `POST /background-task/{id}/cancel` (Hookflow extension; Svix has no cancel): the replay
  * workflow stops between chunks and marks the task cancelled with how far it got.
  */
@@ -90,7 +60,8 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
       method: 'get',
       path: '/background-task',
       operationId: 'v1.background-task.list',
-      summary: 'List background tasks, newest first',
+      summary:
+        "List background tasks, newest first: Svix's kinds (recover, replay-missing), or Hookflow's when the task or status filter names one of its own",
       tag: 'Background Task',
       query: paginationQuery.extend({
         status: z.enum(taskStatuses).optional(),
@@ -106,7 +77,9 @@ export function backgroundTasksRouter({ orm, temporal }: ApiDeps): Router {
         (ks) => {
           // An app token sees its application's tasks only.
           const where = principal.kind === 'app' ? new Where('app_id = ?', principal.appId) : new Where();
-          where.after(ks, 'id').when(!!q.status, 'status = ?', q.status).when(!!q.task, 'task = ?', q.task);
+          // Svix's kinds only, unless a filter of ours asks for Hookflow's (api/background-task-view.ts).
+          const kinds = taskFilter(q);
+          where.after(ks, 'id').and(kinds.sql.join(' and '), ...kinds.args);
           return orm.em
             .getConnection()
             .execute<Row[]>(`select * from background_tasks where ${where} order by id ${ks.dir} limit ?`, [

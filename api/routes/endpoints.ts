@@ -45,7 +45,7 @@ export function endpointsRouter(deps: ApiDeps): Router {
       method: 'get',
       path: '/app/:app/endpoint',
       operationId: 'v1.endpoint.list',
-      summary: "List an application's endpoints, oldest first",
+      summary: "List an application's endpoints, newest first (as Svix) unless order=ascending",
       tag: TAG,
       params: appParams,
       query: paginationQuery,
@@ -55,7 +55,7 @@ export function endpointsRouter(deps: ApiDeps): Router {
       const { em, app } = await lookup(orm, req, params);
       return listPage(
         q,
-        'ascending',
+        'descending',
         (ks) => {
           const where = ks.after ? { appId: app.id, id: afterCursor(ks) } : { appId: app.id };
           return em.find(EndpointSchema, where, { orderBy: { id: ks.dir }, limit: ks.fetch });

@@ -3,15 +3,16 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { idAt } from '../../src/ids';
 import { textArray } from '../../src/db/sql';
-import { DuplicateEventId, Ingest, type StoredMessage } from '../../src/domain/ingest';
+import { DuplicateEventId, Ingest, type NewMessage, type StoredMessage } from '../../src/domain/ingest';
 import { RawJson, memberText, stringify } from '../../src/domain/raw-json';
+import { EXPIRED_PAYLOAD, payloadOf, payloadView } from '../message-payload';
 import { metrics } from '../../src/metrics';
 import type { ApiDeps, ApiRequest } from '../context';
 import { badRequest, conflict, notFound } from '../http-errors';
 import { ABANDONED_AFTER_S, IDEMPOTENCY_TTL_HOURS, IdempotencyStore } from '../middleware/idempotency';
 import { principalOf } from '../middleware/auth';
 import { paginationQuery } from '../pagination';
-import { MESSAGE_FIELDS, payloadOfM, rowToMessage } from '../resolve';
+import { contentOfM, MESSAGE_FIELDS, rowToMessage } from '../resolve';
 import { accepted, appPath, listOut, listPage, lookup, msgPath, noContent, ok, Where } from '../resource';
 import { defineRoute, type RouteResult } from '../route';
 import { isoDateTime } from '../schema-formats';
@@ -58,7 +59,7 @@ export function messageFilters(
     .when(!!q.before, `${column} < ?`, q.before && idAt(prefix, new Date(q.before)));
 }
 
-/** Svix's MessageOut; the payload is written as the exact text received. */
+/** Svix's MessageOut; the payload is written as the exact text received (api/message-payload.ts). */
 export function messageOut(m: StoredMessage, withContent = true) {
   return {
     id: m.id,
@@ -66,7 +67,7 @@ export function messageOut(m: StoredMessage, withContent = true) {
     eventId: m.eventId,
     channels: m.channels,
     tags: m.tags,
-    payload: withContent ? new RawJson(m.payload ?? '{}') : {},
+    payload: payloadView(m, withContent),
     timestamp: m.createdAt.toISOString(),
   };
 }
@@ -89,14 +90,20 @@ function payloadText(req: ApiRequest): string {
   return text;
 }
 
-/** The fields of a new message, from Svix's MessageIn and the payload's text. */
-export function newMessage(body: Pick<MessageIn, 'eventType'> & Partial<MessageIn>, payload: string) {
+/**
+ * The fields of a new message, from Svix's MessageIn and the `payload` member's text (or its
+ * `transformationsParams.rawPayload`).
+ */
+export function newMessage(
+  body: Pick<MessageIn, 'eventType'> & Partial<MessageIn>,
+  payloadMemberText: string,
+): NewMessage {
   return {
     eventType: body.eventType,
     eventId: body.eventId ?? null,
     channels: body.channels ?? null,
     tags: body.tags ?? null,
-    payload,
+    ...payloadOf(body, payloadMemberText),
     retentionHours:
       body.payloadRetentionHours ?? (body.payloadRetentionPeriod ? body.payloadRetentionPeriod * 24 : null),
   };
@@ -104,6 +111,9 @@ export function newMessage(body: Pick<MessageIn, 'eventType'> & Partial<MessageI
 
 export const duplicateEventId = (eventId: string | null) =>
   conflict(`A message with eventId "${eventId}" already exists in this application`);
+
+/** Svix's MessageRawPayloadOut. */
+const messageRawPayloadOut = z.object({ payload: z.string() }).meta({ id: 'MessageRawPayloadOut' });
 
 const withContent = z.object({ with_content: z.enum(['true', 'false']).default('true') });
 
@@ -181,7 +191,8 @@ export function messagesRouter(deps: ApiDeps, create: MessageCreate = messageCre
       method: 'post',
       path: '/app/:app/msg',
       operationId: 'v1.message.create',
-      summary: 'Create a message and deliver it to every subscribed endpoint',
+      summary:
+        'Create a message and deliver it to every subscribed endpoint; `transformationsParams.rawPayload` is sent instead of `payload`, as is, with `transformationsParams.headers["content-type"]` (default application/json)',
       tag: 'Message',
       params: appPath,
       query: withContent,
@@ -219,7 +230,7 @@ export function messagesRouter(deps: ApiDeps, create: MessageCreate = messageCre
         (ks) => {
           const where = messageFilters(new Where('m.app_id = ?', app.id).after(ks, 'm.id'), q, 'm.id', 'msg');
           return em.getConnection().execute<Array<Record<string, unknown>>>(
-            `select ${MESSAGE_FIELDS}, ${payloadOfM(content)} as payload
+            `select ${MESSAGE_FIELDS}, ${contentOfM(content)}
                from messages m where ${where} order by m.id ${ks.dir} limit ?`,
             [...where.args, ks.fetch],
           );
@@ -248,6 +259,27 @@ export function messagesRouter(deps: ApiDeps, create: MessageCreate = messageCre
     async ({ req, params, query }) => {
       const { msg } = await lookup(orm, req, params);
       return ok(messageOut(msg, query.with_content === 'true'));
+    },
+  );
+
+  defineRoute(
+    router,
+    {
+      method: 'get',
+      path: '/app/:app/msg/:msg/raw',
+      operationId: 'v1.message.get-raw-payload',
+      summary:
+        'A message\'s payload as the exact text received, JSON or not (a raw payload included); `{"expired":true}` once expunged',
+      tag: 'Message',
+      params: msgPath,
+      responses: {
+        200: { description: 'The payload text', schema: messageRawPayloadOut },
+        404: { description: 'Not found' },
+      },
+    },
+    async ({ req, params }) => {
+      const { msg } = await lookup(orm, req, params);
+      return ok({ payload: msg.payload ?? EXPIRED_PAYLOAD });
     },
   );
 

@@ -11,7 +11,8 @@ import { findEndpoint } from '../resolve';
 import { accepted, appPath, endpointPath, lookup } from '../resource';
 import { defineRoute } from '../route';
 import { isoDateTime } from '../schema-formats';
-import { backgroundTaskOut, insertTask, taskOut } from './background-tasks';
+import { backgroundTaskOut, taskOut } from '../background-task-view';
+import { insertTask } from './background-tasks';
 import { eventTypeName } from '../schemas';
 
 const PAGE_SIZE = 500;

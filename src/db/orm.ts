@@ -8,6 +8,7 @@ import { Migration20261201100000_message_content } from './migrations/Migration2
 import { Migration20261201200000_data_lifecycle } from './migrations/Migration20261201200000_data_lifecycle';
 import { Migration20261201300000_revoked_tokens } from './migrations/Migration20261201300000_revoked_tokens';
 import { Migration20261206100000_app_max_in_flight } from './migrations/Migration20261206100000_app_max_in_flight';
+import { Migration20261206200000_raw_payloads_token_expiry } from './migrations/Migration20261206200000_raw_payloads_token_expiry';
 
 export type Orm = MikroORM;
 
@@ -19,6 +20,10 @@ const migrationsList = [
   { name: 'Migration20261201200000_data_lifecycle', class: Migration20261201200000_data_lifecycle },
   { name: 'Migration20261201300000_revoked_tokens', class: Migration20261201300000_revoked_tokens },
   { name: 'Migration20261206100000_app_max_in_flight', class: Migration20261206100000_app_max_in_flight },
+  {
+    name: 'Migration20261206200000_raw_payloads_token_expiry',
+    class: Migration20261206200000_raw_payloads_token_expiry,
+  },
 ];
 
 export function ormOptions(databaseUrl: string, poolMax = 10): Options {

@@ -6,16 +6,24 @@ import { newId } from '../ids';
 import type { DeliveryRef } from './dispatcher';
 import { ENDPOINT_MATCHES_MESSAGE_SQL } from './routing';
 
-/** A message as stored: `payload` is the JSON text received, null once retention removed it. */
-export type StoredMessage = Message & { payload: string | null };
+/**
+ * A message as stored: `payload` is the text received, null once expunged or pruned; `raw`
+ * when it came as `transformationsParams.rawPayload` (any text, sent as is) rather than as
+ * the JSON `payload` member.
+ */
+export type StoredMessage = Message & { payload: string | null; raw: boolean };
 
 export interface NewMessage {
   eventType: string;
   eventId: string | null;
   channels: string[] | null;
   tags: string[] | null;
-  /** The payload's exact JSON text. */
+  /** The payload's exact text: the `payload` member's JSON, or the raw payload. */
   payload: string;
+  /** The payload is `transformationsParams.rawPayload`: sent as is, never through a template. */
+  raw: boolean;
+  /** The `content-type` deliveries are sent with; null: application/json. */
+  contentType: string | null;
   /** `payloadRetentionHours`, or `payloadRetentionPeriod` in hours; null: the application's, else the default. */
   retentionHours: number | null;
 }
@@ -73,11 +81,12 @@ with app as (
     from ok
   returning id, app_id, event_type, channels, expires_at
 ), content as (
-  insert into message_content (msg_id, payload, expires_at) select id, $14::text, expires_at from m
+  insert into message_content (msg_id, payload, expires_at, raw, content_type)
+  select id, $14::text, expires_at, $17::boolean, $18::text from m
 ), routed as (
   ${
     onlyTo
-      ? `select id from endpoints e where e.id = $17::text and e.app_id = (select app_id from m)`
+      ? `select id from endpoints e where e.id = $19::text and e.app_id = (select app_id from m)`
       : `select e.id from m join ok on ok.webhooks_enabled join endpoints e on e.app_id = m.app_id
           where ${ENDPOINT_MATCHES_MESSAGE_SQL}`
   }
@@ -111,6 +120,7 @@ export class Ingest {
       channels: req.message.channels,
       tags: req.message.tags,
       payload: req.message.payload,
+      raw: req.message.raw,
       createdAt: now,
       expiresAt: now, // set from the row below
     };
@@ -138,6 +148,8 @@ export class Ingest {
           req.message.payload,
           req.idempotency?.ttlHours ?? 0,
           req.idempotency?.abandonedAfterS ?? 0,
+          req.message.raw,
+          req.message.contentType,
           ...(req.onlyTo ? [req.onlyTo] : []),
         ],
       });

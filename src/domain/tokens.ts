@@ -4,10 +4,18 @@ import { loadEsm } from '../esm';
 
 type Jose = typeof import('jose');
 
-/** `expiresAt` (epoch seconds) is when an app token ends: how long a logout must remember it. */
-export type Principal = { kind: 'admin' } | { kind: 'app'; appId: string; expiresAt: number };
+/**
+ * `expiresAt` (epoch seconds) is when an app token ends: how long a logout must remember it.
+ * `issuedAtMs` and `sessionId` are what expire-all compares (src/domain/token-revocation.ts).
+ */
+export type Principal =
+  | { kind: 'admin' }
+  | { kind: 'app'; appId: string; expiresAt: number; issuedAtMs: number; sessionId: string | null };
 
 const AUDIENCE = 'hookflow:app';
+
+/** The longest an app token lives (app-portal-access `expiry` is at most a week). */
+export const MAX_APP_TOKEN_TTL_S = 7 * 24 * 3600;
 
 /** Admin token (from the configuration) and app tokens (JWTs scoped to one application). */
 export class Tokens {
@@ -19,10 +27,17 @@ export class Tokens {
     this.key = deriveKey(secretKey, 'app-tokens');
   }
 
-  async issueAppToken(appId: string, ttlSeconds = 7 * 24 * 3600): Promise<string> {
+  async issueAppToken(
+    appId: string,
+    ttlSeconds = MAX_APP_TOKEN_TTL_S,
+    sessionId?: string | null,
+  ): Promise<string> {
     const { SignJWT } = await loadEsm<Jose>('jose');
+    // `iat` has whole seconds; expire-all must tell apart a token issued just after it.
+    const claims: Record<string, unknown> = { app: appId, iatMs: Date.now() };
+    if (sessionId) claims.sid = sessionId;
     return (
-      new SignJWT({ app: appId })
+      new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256' })
         // Unique per session: two tokens issued in the same second must not be the same
         // string, or logging out one would revoke the other.
@@ -41,9 +56,16 @@ export class Tokens {
     try {
       const { jwtVerify } = await loadEsm<Jose>('jose');
       const { payload } = await jwtVerify(token, this.key, { audience: AUDIENCE, algorithms: ['HS256'] });
-      return typeof payload.app === 'string' && typeof payload.exp === 'number'
-        ? { kind: 'app', appId: payload.app, expiresAt: payload.exp }
-        : null;
+      if (typeof payload.app !== 'string' || typeof payload.exp !== 'number') return null;
+      return {
+        kind: 'app',
+        appId: payload.app,
+        expiresAt: payload.exp,
+        // Tokens issued before iatMs existed count from the start of their second, so an
+        // expire-all in that same second still reaches them.
+        issuedAtMs: typeof payload.iatMs === 'number' ? payload.iatMs : (payload.iat ?? 0) * 1000,
+        sessionId: typeof payload.sid === 'string' ? payload.sid : null,
+      };
     } catch {
       return null;
     }

@@ -8,6 +8,8 @@ export interface Received {
   path: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body's bytes as they arrived. */
+  bytes: Buffer;
   verified: boolean;
   at: number;
   /** The status this receiver answered (undefined when it hung or reset the connection). */
@@ -46,13 +48,15 @@ export class Receiver {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
+        const bytes = Buffer.concat(chunks);
+        const body = bytes.toString('utf8');
         const rec: Received = {
           id: String(req.headers['webhook-id'] ?? ''),
           method: req.method ?? '',
           path: req.url ?? '',
           headers: req.headers,
           body,
+          bytes,
           verified: this.verify(req.headers, body),
           at: Date.now(),
         };
@@ -96,11 +100,16 @@ export class Receiver {
   verify(headers: http.IncomingHttpHeaders, body: string): boolean {
     return this.secrets.some((secret) => {
       try {
-        new Webhook(secret).verify(body, {
-          'webhook-id': String(headers['webhook-id']),
-          'webhook-timestamp': String(headers['webhook-timestamp']),
-          'webhook-signature': String(headers['webhook-signature']),
-        });
+        new Webhook(secret).verify(
+          body,
+          {
+            'webhook-id': String(headers['webhook-id']),
+            'webhook-timestamp': String(headers['webhook-timestamp']),
+            'webhook-signature': String(headers['webhook-signature']),
+          },
+          // The signature, not JSON: a raw payload may be any text.
+          { jsonParse: false },
+        );
         return true;
       } catch {
         return false;

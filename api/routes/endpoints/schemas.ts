@@ -109,11 +109,13 @@ const common = {
 /** Both names of an aliased field may be given, but then they must agree. */
 function aliasesAgree(body: Record<string, unknown>, ctx: z.RefinementCtx): void {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const given = (v: unknown) => v !== undefined && v !== null;
   for (const [name, alias] of [
     ['eventTypes', 'filterTypes'],
     ['throttleRate', 'rateLimit'],
   ] as const) {
-    if (body[name] !== undefined && body[alias] !== undefined && !same(body[name], body[alias])) {
+    // null means "not given" (SDKs send `rateLimit: null` beside `throttleRate`): no disagreement.
+    if (given(body[name]) && given(body[alias]) && !same(body[name], body[alias])) {
       ctx.addIssue({
         code: 'custom',
         path: [alias],
@@ -121,6 +123,19 @@ function aliasesAgree(body: Record<string, unknown>, ctx: z.RefinementCtx): void
       });
     }
   }
+}
+
+/**
+ * The value of a field given under two names: the one that is not null; null when the body
+ * gives only nulls (on PATCH: clear it); undefined when it gives neither name.
+ */
+export function aliasValue<T>(
+  value: T | null | undefined,
+  alias: T | null | undefined,
+): T | null | undefined {
+  if (value !== undefined && value !== null) return value;
+  if (alias !== undefined && alias !== null) return alias;
+  return value === null || alias === null ? null : undefined;
 }
 
 /** Create and PUT: a missing Svix field takes its default. */

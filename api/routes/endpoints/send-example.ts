@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { EventTypeSchema } from '../../../src/db/entities';
 import type { ApiDeps } from '../../context';
 import { conflict, invalid } from '../../http-errors';
-import { accepted, lookup } from '../../resource';
+import { lookup, ok } from '../../resource';
 import { defineRoute } from '../../route';
 import { Ingest } from '../../../src/domain/ingest';
 import { RawJson, stringify } from '../../../src/domain/raw-json';
@@ -32,7 +32,8 @@ export function sendExampleRoutes(router: Router, { orm, dispatcher, config }: A
       body: sendExampleIn,
       idempotent: true,
       responses: {
-        202: { description: 'Accepted: stored, delivery under way', schema: messageOutSchema },
+        // 200, as Svix's server and its OpenAPI document answer (the SDKs take any 2xx).
+        200: { description: 'The message: stored, delivery under way', schema: messageOutSchema },
         409: { description: 'The endpoint is disabled' },
         422: { description: 'Unknown or archived event type, or no such example' },
       },
@@ -71,7 +72,7 @@ export function sendExampleRoutes(router: Router, { orm, dispatcher, config }: A
       });
       if (out.kind !== 'stored') throw new Error(`send-example: ${out.kind}`);
       dispatcher.enqueue(out.refs);
-      return accepted(new RawJson(out.response));
+      return ok(new RawJson(out.response));
     },
   );
 }

@@ -13,7 +13,7 @@ import type { SecretBox } from '../../../src/domain/crypto';
 import { newId } from '../../../src/ids';
 import { orConflict } from '../../resource';
 import { checkScheme, loadEventTypes, normalizeTypes, validateTemplate } from './model';
-import type { EndpointIn, EndpointPatch, EndpointUpdate } from './schemas';
+import { aliasValue, type EndpointIn, type EndpointPatch, type EndpointUpdate } from './schemas';
 
 /**
  * The change a create, PUT or PATCH asks for, aliases resolved. `undefined` keeps what
@@ -41,8 +41,8 @@ export interface EndpointChange {
 type Body = Partial<EndpointIn & EndpointUpdate & EndpointPatch>;
 
 export function changeFrom(body: Body, mode: 'create' | 'put' | 'patch'): EndpointChange {
-  const types = body.eventTypes !== undefined ? body.eventTypes : body.filterTypes;
-  const rate = body.throttleRate !== undefined ? body.throttleRate : body.rateLimit;
+  const types = aliasValue(body.eventTypes, body.filterTypes);
+  const rate = aliasValue(body.throttleRate, body.rateLimit);
   // PUT replaces Svix's fields; fields Svix SDKs do not know (method, template, bearer
   // token, uid) are kept when omitted, so an SDK update cannot silently wipe them.
   const replace = mode !== 'patch';
@@ -53,7 +53,7 @@ export function changeFrom(body: Body, mode: 'create' | 'put' | 'patch'): Endpoi
     version: body.version,
     disabled: body.disabled,
     eventTypes: normalizeTypes(replace ? (types ?? null) : types),
-    eventTypesField: body.eventTypes !== undefined ? 'eventTypes' : 'filterTypes',
+    eventTypesField: body.eventTypes == null && body.filterTypes != null ? 'filterTypes' : 'eventTypes',
     channels: normalizeTypes(replace ? (body.channels ?? null) : body.channels),
     throttleRate: replace ? (rate ?? null) : rate === 0 ? null : rate,
     metadata: body.metadata,

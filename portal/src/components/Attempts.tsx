@@ -1,7 +1,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Page } from '../api';
-import type { Attempt, EventType, Message } from '../types';
+import type { Attempt, EventType } from '../types';
 import { STATUS_CLASS, STATUS_LABEL } from '../types';
 import { Badge, Empty, ErrorMessage, Loading, formatTime, prettyJson, useApi, useResource } from './ui';
 import type { ReplayRequest } from './ReplayDialog';
@@ -23,9 +23,9 @@ function iso(local: string): string | undefined {
 
 function Details({ attempt, hasTemplate }: { attempt: Attempt; hasTemplate: boolean }) {
   const api = useApi();
+  // The exact text sent, JSON or not (a raw payload may be XML or plain text).
   const msg = useResource(
-    () =>
-      attempt.msg?.payload ? Promise.resolve(attempt.msg) : api.get<Message>(api.app(`msg/${attempt.msgId}`)),
+    () => api.get<{ payload: string }>(api.app(`msg/${attempt.msgId}/raw`)),
     [attempt.msgId],
   );
   return (

@@ -7,7 +7,7 @@ import { STATUS_LABEL } from '../types';
  */
 export function HealthChart({ attempts, height = 64 }: { attempts: Attempt[]; height?: number }) {
   const recent = attempts.slice(0, 30).reverse();
-  if (!recent.length) return <p class="muted">No deliveries yet.</p>;
+  if (!recent.length) return <p class="muted">No attempts yet.</p>;
   const max = Math.max(1, ...recent.map((a) => a.responseDurationMs || 0));
   const bar = 10;
   const gap = 4;
@@ -42,13 +42,15 @@ export function HealthChart({ attempts, height = 64 }: { attempts: Attempt[]; he
   );
 }
 
-/** A dot per recent outcome, for the endpoints list. */
+/** A dot per latest attempt (retries included), newest first, for the endpoints list. */
 export function StatusDots({ statuses }: { statuses: number[] }) {
-  if (!statuses.length) return <span class="muted">No deliveries yet</span>;
-  const ok = statuses.filter((s) => s === 0).length;
+  if (!statuses.length) return <span class="muted">No attempts yet</span>;
+  const shown = statuses.slice(0, 10);
+  const ok = shown.filter((s) => s === 0).length;
+  const label = `Last ${shown.length} attempts: ${ok} succeeded`;
   return (
-    <span class="dots" role="img" aria-label={`Recent deliveries: ${ok} of ${statuses.length} succeeded`}>
-      {statuses.slice(0, 10).map((s, i) => (
+    <span class="dots" role="img" aria-label={label} title={label}>
+      {shown.map((s, i) => (
         <span key={i} class={`dot dot-${s}`} />
       ))}
     </span>

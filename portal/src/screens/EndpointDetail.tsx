@@ -18,12 +18,28 @@ import { SendTest } from '../components/SendTest';
 import { Attempts } from '../components/Attempts';
 import { ReplayDialog, type ReplayRequest } from '../components/ReplayDialog';
 import { navigate } from '../router';
-import { eventsOf, successRate } from './EndpointList';
+import { eventsOf } from './EndpointList';
+import { attemptSuccessRate, messageSuccessRate, percent } from '../health';
 
 function ms(v: number | null | undefined): string {
   return typeof v === 'number' ? `${Math.round(v)} ms` : '—';
 }
 
+/** One labelled figure; `figure` names it for tests and styles. */
+function Figure({ figure, label, value }: { figure: string; label: string; value: string | number }) {
+  return (
+    <div data-figure={figure}>
+      <dt>{label}</dt>
+      <dd>{value}</dd>
+    </div>
+  );
+}
+
+/**
+ * Health in two groups that never mix: messages (one per message sent to the endpoint, by
+ * how its delivery ended) and attempts (every request, retries included). A message that
+ * succeeded at its third try is one delivered message and three attempts.
+ */
 function Health({ endpointId, refreshKey }: { endpointId: string; refreshKey: number }) {
   const api = useApi();
   const health = useResource(async () => {
@@ -34,12 +50,6 @@ function Health({ endpointId, refreshKey }: { endpointId: string; refreshKey: nu
     return { stats, recent: recent.data };
   }, [api, endpointId, refreshKey]);
   const s = health.data?.stats;
-  const rate = successRate(s);
-  const avg =
-    s?.avgResponseMs ??
-    (health.data?.recent.length
-      ? health.data.recent.reduce((t, a) => t + a.responseDurationMs, 0) / health.data.recent.length
-      : null);
   return (
     <section class="card" aria-labelledby="health-title">
       <h2 id="health-title">Health</h2>
@@ -47,31 +57,26 @@ function Health({ endpointId, refreshKey }: { endpointId: string; refreshKey: nu
       {!health.data && !health.error && <Loading />}
       {health.data && (
         <>
-          <dl class="stats" data-testid="stats">
-            <div>
-              <dt>Success rate</dt>
-              <dd>{rate === null ? '—' : `${rate.toFixed(rate === 100 ? 0 : 1)}%`}</dd>
-            </div>
-            <div>
-              <dt>Average response</dt>
-              <dd>{ms(avg)}</dd>
-            </div>
-            <div>
-              <dt>p95 response</dt>
-              <dd>{ms(s?.p95ResponseMs)}</dd>
-            </div>
-            <div>
-              <dt>Succeeded</dt>
-              <dd>{s?.success ?? 0}</dd>
-            </div>
-            <div>
-              <dt>Failed</dt>
-              <dd>{s?.fail ?? 0}</dd>
-            </div>
-            <div>
-              <dt>Pending</dt>
-              <dd>{(s?.pending ?? 0) + (s?.sending ?? 0)}</dd>
-            </div>
+          <h3 class="small muted">Messages (each counted once, however many attempts it took)</h3>
+          <dl class="stats" data-testid="message-health">
+            <Figure
+              figure="message-success-rate"
+              label="Message success rate"
+              value={percent(messageSuccessRate(s))}
+            />
+            <Figure figure="messages-delivered" label="Delivered" value={s?.success ?? 0} />
+            <Figure figure="messages-failed" label="Failed" value={(s?.fail ?? 0) + (s?.canceled ?? 0)} />
+            <Figure figure="messages-pending" label="Pending" value={(s?.pending ?? 0) + (s?.sending ?? 0)} />
+          </dl>
+          <h3 class="small muted">Attempts (every request, retries included)</h3>
+          <dl class="stats" data-testid="attempt-health">
+            <Figure
+              figure="attempt-success-rate"
+              label="Attempt success rate"
+              value={percent(attemptSuccessRate(s))}
+            />
+            <Figure figure="attempt-average-response" label="Average response" value={ms(s?.avgResponseMs)} />
+            <Figure figure="attempt-p95-response" label="p95 response" value={ms(s?.p95ResponseMs)} />
           </dl>
           <h3 class="small muted">Recent attempts (response time, coloured by outcome)</h3>
           <HealthChart attempts={health.data.recent} />

@@ -13,32 +13,28 @@ import {
   useResource,
 } from '../components/ui';
 import { StatusDots } from '../components/HealthChart';
+import { lastAttemptOutcomes, messageSuccessRate, percent, rateClass } from '../health';
 
 export function eventsOf(ep: Endpoint): string[] {
   return ep.eventTypes ?? ep.filterTypes ?? [];
 }
 
-export function successRate(stats: EndpointStats | undefined): number | null {
-  if (!stats) return null;
-  if (typeof stats.successRate === 'number')
-    return stats.successRate <= 1 ? stats.successRate * 100 : stats.successRate;
-  const done = stats.success + stats.fail;
-  return done ? (stats.success / done) * 100 : null;
-}
-
-/** The latest attempts' HTTP codes as outcomes (MessageStatus: 0 success, 2 failure), newest first. */
-export function lastStatuses(stats: EndpointStats | undefined): number[] {
-  return (stats?.lastStatuses ?? []).map((code) => (code >= 200 && code < 300 ? 0 : 2));
-}
-
+/**
+ * Recent health, one figure per thing counted: a dot per latest attempt, and the share of
+ * finished messages that were delivered (a message retried into success counts as delivered).
+ */
 function Health({ stats }: { stats: EndpointStats | undefined }) {
-  const rate = successRate(stats);
+  const rate = messageSuccessRate(stats);
   return (
     <div class="health-cell">
-      <StatusDots statuses={lastStatuses(stats)} />
+      <StatusDots statuses={lastAttemptOutcomes(stats)} />
       {rate !== null && (
-        <span class={`rate ${rate >= 95 ? 'ok' : rate >= 70 ? 'warn' : 'fail'}`}>
-          {rate.toFixed(rate === 100 ? 0 : 1)}%
+        <span
+          class={`rate ${rateClass(rate)}`}
+          data-figure="message-success-rate"
+          title="Messages delivered, of those that finished"
+        >
+          {percent(rate)} delivered
         </span>
       )}
     </div>

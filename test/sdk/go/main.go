@@ -243,6 +243,12 @@ func run() {
 	check(status(err) == 401, "after logout: %v", err)
 	step("portal access and logout")
 
+	rawPayloads(client, recv, app.Id, orderType, rotated)
+	expunge(client, app.Id, second.Id, ep.Id)
+	listOrders(client, recv, app.Id, orderType, ep.Id)
+	backgroundTasks(client, recv, app.Id, orderType, ep.Id)
+	expireAll(client, serverURL, app.Id)
+
 	noErr(client.Endpoint.Delete(ctx, app.Id, ep.Id))
 	noErr(client.Application.Delete(ctx, app.Id))
 	_, err = client.Application.Get(ctx, app.Id)

@@ -12,12 +12,14 @@ import secrets
 import sys
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from svix.api import (
     ApplicationIn,
     ApplicationPatch,
     AppPortalAccessIn,
+    ApplicationTokenExpireIn,
     EndpointHeadersIn,
     EndpointHeadersPatchIn,
     EndpointIn,
@@ -26,11 +28,21 @@ from svix.api import (
     EventTypeIn,
     EventTypePatch,
     EventTypeUpsertIn,
+    EventExampleIn,
     MessageIn,
+    RecoverIn,
+    ReplayIn,
     Svix,
     SvixOptions,
 )
-from svix.api import ApplicationListOptions, EventTypeDeleteOptions, EventTypeListOptions
+from svix.api import (
+    ApplicationListOptions,
+    BackgroundTaskListOptions,
+    EventTypeDeleteOptions,
+    EventTypeListOptions,
+    MessageGetOptions,
+)
+from svix.api.message import message_in_raw
 from svix.exceptions import HttpError
 from svix.webhooks import Webhook, WebhookVerificationError
 
@@ -171,6 +183,70 @@ def main():
     tenant.authentication.logout()
     assert status_of(lambda: tenant.application.get(app.id)) == 401
     step("portal access and logout")
+
+    # Raw payloads: the receiver gets the exact bytes, with the content-type asked for, and
+    # the SDK's verifier accepts the signature over them.
+    xml = '<order id="7">\n  <total>42.00</total><note>é 🎉</note>\n</order>'
+    raw_msg = svix.message.create(app.id, message_in_raw(order_type, xml, "application/xml"))
+    got_xml = eventually("the raw delivery", lambda: next((r for r in Receiver.received if r["headers"].get("webhook-id") == raw_msg.id), None))
+    assert got_xml["body"] == xml.encode("utf-8"), got_xml["body"]
+    assert got_xml["headers"].get("content-type") == "application/xml", got_xml["headers"]
+    Webhook(rotated.key).verify(got_xml["body"], got_xml["headers"])
+    raw_json = '{ "id" : 9007199254740993,\n "b": 1e400 }'
+    raw_json_msg = svix.message.create(app.id, message_in_raw(order_type, raw_json))
+    got_json = eventually("the raw JSON delivery", lambda: next((r for r in Receiver.received if r["headers"].get("webhook-id") == raw_json_msg.id), None))
+    assert got_json["body"] == raw_json.encode("utf-8") and got_json["headers"].get("content-type") == "application/json"
+    Webhook(rotated.key).verify(got_json["body"], got_json["headers"])
+    assert svix.message.get(app.id, raw_msg.id, MessageGetOptions(with_content=True)).payload == {}
+    assert svix.message.get(app.id, raw_json_msg.id, MessageGetOptions(with_content=True)).payload == {"id": 9007199254740993, "b": float("inf")}
+    step("raw payloads")
+
+    # Expunging an attempt's response and a message's content; an expunged message is not resent.
+    first = eventually("an attempt to expunge", lambda: next(iter(svix.message_attempt.list_by_msg(app.id, second.id).data), None))
+    svix.message_attempt.expunge_content(app.id, second.id, first.id)
+    expunged = svix.message_attempt.get(app.id, second.id, first.id)
+    assert expunged.response == "EXPUNGED", expunged
+    svix.message.expunge_content(app.id, second.id)
+    # 2.x SDKs ask for no content unless told (with_content defaults to false).
+    expired = svix.message.get(app.id, second.id, MessageGetOptions(with_content=True))
+    assert expired.payload == {"expired": True}, expired
+    resent = status_of(lambda: svix.message_attempt.resend(app.id, second.id, ep.id))
+    assert resent == 400, resent
+    step("expunge")
+
+    # List orders (endpoints newest first, attempted destinations by ascending id) and send-example.
+    other_eps = [svix.endpoint.create(app.id, EndpointIn(url=receiver_url + f"/{i}", event_types=[order_type])).id for i in range(2)]
+    assert [e.id for e in svix.endpoint.list(app.id).data] == list(reversed([ep.id] + other_eps))
+    fanned = svix.message.create(app.id, MessageIn(event_type=order_type, payload={"orderId": "o_3"}))
+    dests = eventually("three destinations", lambda: (lambda d: d if len(d) == 3 else None)(svix.message_attempt.list_attempted_destinations(app.id, fanned.id).data))
+    assert [d.id for d in dests] == [ep.id] + other_eps, [d.id for d in dests]
+    example = svix.endpoint.send_example(app.id, ep.id, EventExampleIn(event_type="svix.ping"))
+    assert example.event_type == "svix.ping" and example.payload == {"success": True}, example
+    step("list orders and send example")
+
+    # Background tasks after a recover, a replay-missing and an endpoint deletion.
+    since = datetime.now(timezone.utc) - timedelta(minutes=5)
+    late = svix.endpoint.create(app.id, EndpointIn(url=receiver_url + "/late", event_types=[order_type]))
+    recovered = svix.endpoint.recover(app.id, ep.id, RecoverIn(since=since))
+    replayed = svix.endpoint.replay_missing(app.id, late.id, ReplayIn(since=since))
+    done = lambda tid: eventually(f"task {tid}", lambda: (lambda t: t if t.status != "running" else None)(svix.background_task.get(tid)))
+    r1, r2 = done(recovered.id), done(replayed.id)
+    assert (r1.task, r1.status, r1.data.get("messagesSent")) == ("endpoint.recover", "finished", 0), r1
+    assert (r2.task, r2.status) == ("endpoint.replay", "finished") and r2.data.get("messagesSent", 0) >= 1, r2
+    svix.endpoint.delete(app.id, late.id)
+    tasks = svix.background_task.list(BackgroundTaskListOptions(limit=250)).data
+    assert {recovered.id, replayed.id} <= {t.id for t in tasks}, tasks
+    step("background tasks")
+
+    # Expire-all: every portal token of the application stops working; a new one works.
+    access2 = svix.authentication.app_portal_access(app.id, AppPortalAccessIn())
+    tenant2 = Svix(access2.token, SvixOptions(server_url=URL))
+    assert tenant2.application.get(app.id).id == app.id
+    svix.authentication.expire_all(app.id, ApplicationTokenExpireIn())
+    assert status_of(lambda: tenant2.application.get(app.id)) == 401
+    access3 = svix.authentication.app_portal_access(app.id, AppPortalAccessIn())
+    assert Svix(access3.token, SvixOptions(server_url=URL)).application.get(app.id).id == app.id
+    step("expire-all")
 
     svix.endpoint.delete(app.id, ep.id)
     svix.application.delete(app.id)
