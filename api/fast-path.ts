@@ -32,7 +32,7 @@ const noop = () => {};
  * Express and in the same order (security headers, JSON body, bearer auth, rate limit,
  * validation of path, query and body, the handler, the error handler), without Express's
  * app and router around them, which cost about half of the API's CPU per accepted message
- * (BENCHMARKS.md, round 5). Every other request goes to `app`.
+ * (docs/benchmarks-history.md, round 5). Every other request goes to `app`.
  */
 export function withMessageCreateFastPath(app: RequestListener, steps: MessageCreateSteps) {
   return (req: IncomingMessage, res: ServerResponse): void => {

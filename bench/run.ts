@@ -114,7 +114,7 @@ const program = new Command('npm run bench --')
     '--baseline-in-process',
     "run the bare-Temporal baselines' workflows in process, as Hookflow's worker does (default: the SDK's stock worker)",
   )
-  .option('--no-append', 'do not append the table to BENCHMARKS.md');
+  .option('--no-append', 'do not append the table to docs/benchmarks-history.md');
 
 interface Opts {
   messages: number;
@@ -233,10 +233,11 @@ async function main(): Promise<number> {
       const table = markdown(results);
       process.stdout.write(`\n${table}\nresults: ${path.relative(REPO, file)}\n`);
       if (opts.append) {
-        const target = path.join(REPO, 'BENCHMARKS.md');
+        // BENCHMARKS.md holds the latest full run, chosen by hand; every run's table goes to the history.
+        const target = path.join(REPO, 'docs', 'benchmarks-history.md');
         if (!existsSync(target)) writeFileSync(target, '# Benchmarks\n\n## Runs\n\n');
         appendFileSync(target, `\n${table}`);
-        process.stdout.write('appended to BENCHMARKS.md\n');
+        process.stdout.write('appended to docs/benchmarks-history.md\n');
       }
       return results.error ? 1 : 0;
     })());

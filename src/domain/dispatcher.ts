@@ -420,7 +420,7 @@ export class Dispatcher {
    * Called by the attempt step of this process's worker when an attempt ends (any outcome);
    * `recorded` when its record stamped `dispatched_at`. An eager start's first attempt that
    * was recorded needs no stamp of the dispatcher's own: in the common case a delivery's row
-   * is updated once, by its record, not twice (BENCHMARKS.md, round 6). `httpMs`: the time
+   * is updated once, by its record, not twice (docs/benchmarks-history.md, round 6). `httpMs`: the time
    * the receiver took to answer, left out of the time in place the depth limit learns from.
    */
   attemptEnded(workflowId: string, recorded = false, httpMs?: number): void {
