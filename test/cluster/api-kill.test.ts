@@ -1,7 +1,6 @@
-import { Receiver } from '../harness/receiver';
 import { auditDelivered } from '../harness/audit';
 import { eventually } from '../harness/wait';
-import { Cluster, postLoad } from './harness';
+import { clusterForTests, postLoad } from './harness';
 
 /**
  * An API process answers 202 once a message and its deliveries are in PostgreSQL, then
@@ -9,19 +8,10 @@ import { Cluster, postLoad } from './harness';
  * reconciler (a Temporal Schedule run by the workers) must start what it left.
  */
 describe('cluster: an API killed mid-burst', () => {
-  let cluster: Cluster;
-  const receiver = new Receiver();
-
-  beforeAll(async () => {
-    await receiver.listen();
-    cluster = await Cluster.start({ apis: 2, workers: 2, env: { HOOKFLOW_RECONCILE_SECONDS: '5' } });
-  });
-  afterAll(async () => {
-    await cluster?.close();
-    await receiver.close();
-  });
+  const t = clusterForTests({ apis: 2, workers: 2, env: { HOOKFLOW_RECONCILE_SECONDS: '5' } });
 
   it('leaves no message it answered 202 for undelivered', async () => {
+    const { cluster, receiver } = t;
     const { appId, secret } = await cluster.appWithEndpoint(receiver.url());
     receiver.secrets = [secret];
     const [victim, survivor] = cluster.apis;

@@ -11,6 +11,7 @@ import { freePort } from '../../src/temporal/dev-server';
 import { openOrm, type Orm } from '../../src/db/orm';
 import { textArray } from '../../src/db/sql';
 import { eventually } from '../harness/wait';
+import { Receiver } from '../harness/receiver';
 
 const REPO = path.join(__dirname, '..', '..');
 
@@ -322,4 +323,31 @@ export function postLoad(
   };
   const done = Promise.all(Array.from({ length: opts.concurrency ?? 8 }, one)).then(() => progress);
   return { progress, done };
+}
+
+/**
+ * A cluster and a loopback receiver for the tests of one file: started before them, closed
+ * after. Options may be a function, for what must be built first (a previous release).
+ */
+export function clusterForTests(options: ClusterOptions | (() => ClusterOptions)): {
+  readonly cluster: Cluster;
+  readonly receiver: Receiver;
+} {
+  let cluster: Cluster | undefined;
+  const receiver = new Receiver();
+  beforeAll(async () => {
+    await receiver.listen();
+    cluster = await Cluster.start(typeof options === 'function' ? options() : options);
+  });
+  afterAll(async () => {
+    await cluster?.close();
+    await receiver.close();
+  });
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('the cluster is not started (beforeAll failed)');
+      return cluster;
+    },
+    receiver,
+  };
 }

@@ -1,7 +1,6 @@
-import { Receiver } from '../harness/receiver';
 import { eventually } from '../harness/wait';
 import { attemptsQuery, endpointDisabledSignal } from '../../workflows/definitions';
-import { Cluster } from './harness';
+import { clusterForTests } from './harness';
 import { documentedQueries, TEN_MINUTES_AGO } from '../harness/operator-queries';
 
 /**
@@ -10,23 +9,14 @@ import { documentedQueries, TEN_MINUTES_AGO } from '../harness/operator-queries'
  * endpoint's deliveries with the endpointDisabled signal.
  */
 describe('cluster: the operator view', () => {
-  let cluster: Cluster;
-  const receiver = new Receiver();
-
-  beforeAll(async () => {
-    await receiver.listen();
-    cluster = await Cluster.start({
-      apis: 1,
-      workers: 1,
-      env: { HOOKFLOW_RETRY_SCHEDULE: '3600', HOOKFLOW_RECONCILE_SECONDS: '5' },
-    });
-  });
-  afterAll(async () => {
-    await cluster?.close();
-    await receiver.close();
+  const t = clusterForTests({
+    apis: 1,
+    workers: 1,
+    env: { HOOKFLOW_RETRY_SCHEDULE: '3600', HOOKFLOW_RECONCILE_SECONDS: '5' },
   });
 
   it('finds, queries, terminates and signals deliveries', async () => {
+    const { cluster, receiver } = t;
     const { appId, endpointId: failing } = await cluster.appWithEndpoint(receiver.url('/fail'));
     const ok = await cluster.api('POST', `/api/v1/app/${appId}/endpoint`, { url: receiver.url('/ok') });
     receiver.behaviour = (r) => ({ status: r.path === '/fail' ? 500 : 200 });

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Receiver } from '../harness/receiver';
 import { auditDelivered } from '../harness/audit';
 import { eventually } from '../harness/wait';
-import { CURRENT, Cluster, type HookflowProcess, type Release } from './harness';
+import { CURRENT, clusterForTests, type HookflowProcess } from './harness';
 import { buildRelease, PREVIOUS_RELEASE } from './releases';
 
 /**
@@ -14,26 +13,15 @@ import { buildRelease, PREVIOUS_RELEASE } from './releases';
  * replaced, and nothing accepted is lost.
  */
 describe(`cluster: rolling upgrade from ${PREVIOUS_RELEASE.name}`, () => {
-  let cluster: Cluster;
-  let previous: Release;
-  const receiver = new Receiver();
-
-  beforeAll(async () => {
-    previous = buildRelease();
-    await receiver.listen();
-    cluster = await Cluster.start({
-      release: previous,
-      apis: 2,
-      workers: 2,
-      env: { HOOKFLOW_RETRY_SCHEDULE: '2,2,2,2', HOOKFLOW_RECONCILE_SECONDS: '5' },
-    });
-  });
-  afterAll(async () => {
-    await cluster?.close();
-    await receiver.close();
-  });
+  const t = clusterForTests(() => ({
+    release: buildRelease(),
+    apis: 2,
+    workers: 2,
+    env: { HOOKFLOW_RETRY_SCHEDULE: '2,2,2,2', HOOKFLOW_RECONCILE_SECONDS: '5' },
+  }));
 
   it('replaces every process while messages keep coming, with no 5xx and nothing lost', async () => {
+    const { cluster, receiver } = t;
     const { appId, secret } = await cluster.appWithEndpoint(receiver.url());
     receiver.secrets = [secret];
     // Every fifth message fails its first attempt: its retry waits on a timer across the upgrade.

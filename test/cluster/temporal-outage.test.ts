@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Receiver } from '../harness/receiver';
 import { auditDelivered } from '../harness/audit';
 import { eventually } from '../harness/wait';
-import { Cluster, postLoad } from './harness';
+import { clusterForTests, postLoad } from './harness';
 
 /**
  * The Temporal server goes away for 20 s under load. The APIs keep accepting (a message is
@@ -11,19 +10,10 @@ import { Cluster, postLoad } from './harness';
  * operator restarts anything.
  */
 describe('cluster: the Temporal server stopped for 20 s', () => {
-  let cluster: Cluster;
-  const receiver = new Receiver();
-
-  beforeAll(async () => {
-    await receiver.listen();
-    cluster = await Cluster.start({ apis: 2, workers: 2, env: { HOOKFLOW_RECONCILE_SECONDS: '5' } });
-  });
-  afterAll(async () => {
-    await cluster?.close();
-    await receiver.close();
-  });
+  const t = clusterForTests({ apis: 2, workers: 2, env: { HOOKFLOW_RECONCILE_SECONDS: '5' } });
 
   it('keeps accepting, then delivers everything accepted without an operator', async () => {
+    const { cluster, receiver } = t;
     const { appId, secret } = await cluster.appWithEndpoint(receiver.url());
     receiver.secrets = [secret];
     let stop = false;

@@ -1,7 +1,6 @@
-import { Receiver } from '../harness/receiver';
 import { auditDelivered } from '../harness/audit';
 import { eventually } from '../harness/wait';
-import { Cluster, postLoad } from './harness';
+import { clusterForTests, postLoad } from './harness';
 
 /**
  * Two workers share the task queue; one is SIGKILLed while attempts are in flight on it.
@@ -10,19 +9,10 @@ import { Cluster, postLoad } from './harness';
  * that the log records each attempt once.
  */
 describe('cluster: a worker killed mid-attempt', () => {
-  let cluster: Cluster;
-  const receiver = new Receiver();
-
-  beforeAll(async () => {
-    await receiver.listen();
-    cluster = await Cluster.start({ apis: 2, workers: 2 });
-  });
-  afterAll(async () => {
-    await cluster?.close();
-    await receiver.close();
-  });
+  const t = clusterForTests({ apis: 2, workers: 2 });
 
   it('lets the other worker deliver every accepted message, each attempt recorded once', async () => {
+    const { cluster, receiver } = t;
     const { appId, secret } = await cluster.appWithEndpoint(receiver.url());
     receiver.secrets = [secret];
     let release!: () => void;
