@@ -19,3 +19,15 @@ if temporal operator namespace describe -n "$NAMESPACE" --address "$TEMPORAL_ADD
 else
   temporal operator namespace create -n "$NAMESPACE" --retention "${TEMPORAL_NAMESPACE_RETENTION:-72h}" --address "$TEMPORAL_ADDRESS"
 fi
+# The frontend learns of a new namespace when its registry refreshes (seconds later); until
+# then a client that uses it hears "Namespace … is not found". Done when a query on it works.
+tries=0
+until temporal workflow count -n "$NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge "${TEMPORAL_WAIT_TRIES:-120}" ]; then
+    echo "namespace $NAMESPACE is not served by $TEMPORAL_ADDRESS" >&2
+    exit 1
+  fi
+  sleep 1
+done
+echo "namespace $NAMESPACE ready"

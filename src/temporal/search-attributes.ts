@@ -11,12 +11,21 @@ const types: Record<string, temporal.api.enums.v1.IndexedValueType> = {
 /** Registers Hookflow's search attributes on a cluster that lacks them (`hookflow migrate`). */
 export async function registerSearchAttributes(client: Client, namespace: string): Promise<string[]> {
   let have = new Set<string>();
-  try {
-    const existing = await client.connection.operatorService.listSearchAttributes({ namespace });
-    have = new Set(Object.keys(existing.customAttributes ?? {}));
-  } catch (err) {
-    // The time-skipping test server can add search attributes but not list them.
-    if ((err as { code?: number }).code !== 12 /* UNIMPLEMENTED */) throw err;
+  // A namespace created a moment ago (docker-compose's temporal-namespace, then migrate) is
+  // "not found" until the frontend's registry refreshes: wait for it, a minute at most.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const existing = await client.connection.operatorService.listSearchAttributes({ namespace });
+      have = new Set(Object.keys(existing.customAttributes ?? {}));
+      break;
+    } catch (err) {
+      const code = grpcCode(err);
+      // The time-skipping test server can add search attributes but not list them.
+      if (code === 12 /* UNIMPLEMENTED */) break;
+      if (code !== 5 /* NOT_FOUND */ || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
   const missing = Object.entries(searchAttributeCliTypes).filter(([name]) => !have.has(name));
   if (missing.length === 0) return [];
@@ -49,11 +58,15 @@ async function untilUsable(client: Client, timeoutMs = 120_000): Promise<void> {
       return;
     } catch (err) {
       // The time-skipping test server has no visibility queries.
-      // (The client wraps the gRPC error in a ServiceError; its code is on the cause.)
-      const e = err as { code?: number; cause?: { code?: number } };
-      if ((e.code ?? e.cause?.code) === 12 /* UNIMPLEMENTED */) return;
+      if (grpcCode(err) === 12 /* UNIMPLEMENTED */) return;
       if (Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+/** A gRPC status code, wherever the client put it (a ServiceError carries it on its cause). */
+function grpcCode(err: unknown): number | undefined {
+  const e = err as { code?: number; cause?: { code?: number } };
+  return e.code ?? e.cause?.code;
 }
