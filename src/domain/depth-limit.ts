@@ -18,7 +18,11 @@
 export interface DepthLimitOptions {
   /** The most places (HOOKFLOW_DISPATCH_CONCURRENCY). */
   max: number;
-  /** The fewest places. */
+  /**
+   * The fewest places (default 8). At 4, a quiet 2-core machine served a 10,000-message burst
+   * 15–18% slower while another application posted (fewer deliveries per Temporal and
+   * PostgreSQL round); at 8 it was 8% slower, with the other's p95 at 0.25 s (BENCHMARKS.md).
+   */
   min?: number;
   alpha?: number;
   beta?: number;
@@ -41,7 +45,7 @@ export class DepthLimit {
   private shallowAt = -Infinity;
 
   constructor(private readonly opts: DepthLimitOptions) {
-    this.min = Math.min(opts.min ?? 4, opts.max);
+    this.min = Math.min(opts.min ?? 8, opts.max);
     this.alpha = opts.alpha ?? 2;
     this.beta = opts.beta ?? 4;
     this.windowMs = opts.windowMs ?? 30_000;

@@ -20,7 +20,7 @@ function run(d: DepthLimit, machine: { alone: number; perMs: number }, n: number
 
 describe('DepthLimit: places in flight, enough to keep the machine busy', () => {
   it('comes down from 32 to a few past what a busy machine serves at once, still keeping it busy', () => {
-    const d = new DepthLimit({ max: 32 });
+    const d = new DepthLimit({ max: 32, min: 2 });
     // A quiet moment first: one delivery alone takes 30 ms.
     d.observe(30, 1, 0);
     // 80 deliveries a second once busy: 2.4 in flight keep it so. Two minutes of it.
@@ -44,7 +44,7 @@ describe('DepthLimit: places in flight, enough to keep the machine busy', () => 
   });
 
   it('finds the new level when the machine gets faster, and the least time forgets old windows', () => {
-    const d = new DepthLimit({ max: 64, windowMs: 1000 });
+    const d = new DepthLimit({ max: 64, min: 2, windowMs: 1000 });
     d.observe(30, 1, 0);
     const slow = run(d, { alone: 30, perMs: 0.08 }, 2000, 1);
     expect(slow.depth).toBeLessThanOrEqual(9);
@@ -65,6 +65,17 @@ describe('DepthLimit: places in flight, enough to keep the machine busy', () => 
     }
     expect(Math.min(...limits)).toBeGreaterThanOrEqual(4);
     expect(Math.max(...limits)).toBeLessThanOrEqual(6);
+    // By default the floor is 8 (what kept a burst's drain within 10% in the bench).
+    const floored = new DepthLimit({ max: 32 });
+    floored.observe(30, 1, 0);
+    const floors: number[] = [];
+    for (let round = 0, t = 1; round < 10; round++) {
+      const r = run(floored, { alone: 30, perMs: 0.08 }, 500, t);
+      t = r.t;
+      floors.push(r.depth);
+    }
+    expect(Math.min(...floors)).toBe(8);
+    expect(Math.max(...floors.slice(0, 3))).toBeLessThan(32);
     const tiny = new DepthLimit({ max: 2 });
     expect(tiny.limit).toBe(2);
     run(tiny, { alone: 30, perMs: 1000 }, 100);
