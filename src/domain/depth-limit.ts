@@ -21,7 +21,7 @@ export interface DepthLimitOptions {
   /**
    * The fewest places (default 8). At 4, a quiet 2-core machine served a 10,000-message burst
    * 15–18% slower while another application posted (fewer deliveries per Temporal and
-   * PostgreSQL round); at 8 it was 8% slower, with the other's p95 at 0.25 s (BENCHMARKS.md).
+   * PostgreSQL round); at 8 it was 0–8% slower, with the other's p95 at 0.25 s (BENCHMARKS.md).
    */
   min?: number;
   alpha?: number;
