@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -237,6 +237,10 @@ async function main(): Promise<number> {
         const target = path.join(REPO, 'docs', 'benchmarks-history.md');
         if (!existsSync(target)) writeFileSync(target, '# Benchmarks\n\n## Runs\n\n');
         appendFileSync(target, `\n${table}`);
+        // Formatted as `npm run lint` checks it, so a run's table can be committed as it is.
+        const prettier = await import('prettier');
+        const options = { ...(await prettier.resolveConfig(target)), filepath: target };
+        writeFileSync(target, await prettier.format(readFileSync(target, 'utf8'), options));
         process.stdout.write('appended to docs/benchmarks-history.md\n');
       }
       return results.error ? 1 : 0;
