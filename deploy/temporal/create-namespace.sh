@@ -5,15 +5,22 @@
 set -eu
 : "${TEMPORAL_ADDRESS:?set TEMPORAL_ADDRESS (host:port of the frontend)}"
 NAMESPACE=${TEMPORAL_NAMESPACE:-default}
-tries=0
-until temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge "${TEMPORAL_WAIT_TRIES:-120}" ]; then
-    echo "Temporal at $TEMPORAL_ADDRESS did not become healthy" >&2
-    exit 1
-  fi
-  sleep 1
-done
+# until_ok WHAT COMMAND...: runs COMMAND once a second until it succeeds, TEMPORAL_WAIT_TRIES times at most.
+until_ok() {
+  what=$1
+  shift
+  tries=0
+  until "$@" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge "${TEMPORAL_WAIT_TRIES:-120}" ]; then
+      echo "$what" >&2
+      exit 1
+    fi
+    sleep 1
+  done
+}
+until_ok "Temporal at $TEMPORAL_ADDRESS did not become healthy" \
+  temporal operator cluster health --address "$TEMPORAL_ADDRESS"
 if temporal operator namespace describe -n "$NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; then
   echo "namespace $NAMESPACE exists"
 else
@@ -21,13 +28,6 @@ else
 fi
 # The frontend learns of a new namespace when its registry refreshes (seconds later); until
 # then a client that uses it hears "Namespace … is not found". Done when a query on it works.
-tries=0
-until temporal workflow count -n "$NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge "${TEMPORAL_WAIT_TRIES:-120}" ]; then
-    echo "namespace $NAMESPACE is not served by $TEMPORAL_ADDRESS" >&2
-    exit 1
-  fi
-  sleep 1
-done
+until_ok "namespace $NAMESPACE is not served by $TEMPORAL_ADDRESS" \
+  temporal workflow count -n "$NAMESPACE" --address "$TEMPORAL_ADDRESS"
 echo "namespace $NAMESPACE ready"
